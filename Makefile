@@ -1,0 +1,46 @@
+# opsintel: `make demo` sets up and runs everything; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SCALE ?= 1
+TENANTS ?= 10
+SEED ?= 42
+
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export DO_NOT_TRACK := 1
+
+.PHONY: install demo data load materialize serve test lint clean
+
+# Recreate the environment when the declared or locked dependencies change.
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+data: install
+	$(BIN)/opsintel generate --tenants $(TENANTS) --scale $(SCALE) --seed $(SEED)
+
+load: install
+	$(BIN)/opsintel load
+
+materialize: install
+	$(BIN)/dagster asset materialize --select '*' -m orchestration.definitions
+
+serve: install
+	$(BIN)/opsintel serve
+
+demo: data materialize serve
+
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf data .dagster_home/storage .dagster_home/history .dagster_home/logs .dagster_home/schedules dbt_project/target dbt_project/logs

@@ -1,0 +1,1 @@
+"""Ingestion: source connectors, the contract-validating loader and the sample-data generator."""

@@ -1,0 +1,173 @@
+"""The ``opsintel`` command line.
+
+Exit codes scripts can rely on:
+  0  success
+  1  the work ran but something failed (a source did not load, no warehouse yet, ...)
+  2  bad usage or arguments (unknown option, invalid value)
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+
+from ingestion import settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _progress(line: str) -> None:
+    click.echo(f"  {line}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="opsintel")
+def cli() -> None:
+    """opsintel: operational intelligence for SaaS and service-led companies.
+
+    Typical flow: `opsintel generate` (sample exports) -> `opsintel load` (into the
+    warehouse) -> `opsintel status`. Paths default to data/ under the repository and follow
+    $OPSINTEL_LANDING, $OPSINTEL_WAREHOUSE and $OPSINTEL_GROUND_TRUTH.
+    """
+
+
+@cli.command()
+@click.option("--tenants", type=click.IntRange(min=1), default=10, show_default=True, help="Number of tenants (operating companies).")
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True, help="Scale factor: SF=1 is ~1,000 customers and ~100,000 usage events.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Random seed; the same seed writes the same bytes.")
+@click.option("--dirty", "dirty_rate", type=click.FloatRange(0, 0.5), default=0.0, show_default=True, help="Share of extra bad rows mixed into each file to exercise quarantine.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Landing folder to write the exports to [default: $OPSINTEL_LANDING or data/landing].")
+@click.option("--truth-out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder for the ground-truth labels [default: $OPSINTEL_GROUND_TRUTH or data/ground_truth].")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default="2026-10-31", show_default=True, help="Export date: nothing after it is written.")
+def generate(tenants: int, scale: float, seed: int, dirty_rate: float, out: Path | None,
+             truth_out: Path | None, as_of) -> None:
+    """Write a realistic multi-tenant sample company as source-system exports."""
+    from ingestion.generator import generate as run_generator
+
+    out = out or settings.landing_path()
+    truth_out = truth_out or settings.ground_truth_path()
+    click.echo(f"Generating {tenants} tenants at scale {scale:g} (seed {seed}) into {out}", err=True)
+    started = time.perf_counter()
+    try:
+        summary = run_generator(out, truth_out, tenants=tenants, scale=scale, seed=seed,
+                                dirty_rate=dirty_rate, as_of=as_of.date(), progress=_progress)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except OSError as exc:
+        click.echo(f"error: cannot write {exc.filename or out}: {exc.strerror}", err=True)
+        sys.exit(EXIT_FAILED)
+    total = sum(summary.rows.values())
+    click.echo(f"Wrote {total:,} rows in {len(summary.files)} files to {out} "
+               f"in {time.perf_counter() - started:.1f} s; ground truth in {truth_out}")
+
+
+@cli.command()
+@click.option("--landing", type=click.Path(file_okay=False, path_type=Path), default=None, help="Landing folder [default: $OPSINTEL_LANDING or data/landing].")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None, help="DuckDB file [default: $OPSINTEL_WAREHOUSE or data/warehouse/opsintel.duckdb].")
+@click.option("--source", "sources", multiple=True, help="Load only this source system (repeatable).")
+def load(landing: Path | None, warehouse: Path | None, sources: tuple[str, ...]) -> None:
+    """Validate export files against the contracts and load them into the warehouse.
+
+    Bad rows go to raw.quarantine with the reason; a source whose file cannot be read stops
+    (nothing of it is kept) while the other sources still load. Exits 1 if any source failed.
+    """
+    from ingestion.loader import load_landing
+    from ingestion.warehouse import Warehouse, WarehouseError
+    from models import SOURCE_SYSTEMS
+
+    landing = landing or settings.landing_path()
+    warehouse = warehouse or settings.warehouse_path()
+    for source in sources:
+        if source not in SOURCE_SYSTEMS:
+            raise click.BadParameter(f"{source!r}; choose from {', '.join(SOURCE_SYSTEMS)}", param_hint="--source")
+    if not landing.is_dir():
+        click.echo(f"error: landing folder {landing} does not exist; run `opsintel generate` or point --landing at your exports", err=True)
+        sys.exit(EXIT_FAILED)
+    click.echo(f"Loading {landing} into {warehouse}", err=True)
+    started = time.perf_counter()
+    try:
+        results = load_landing(Warehouse(warehouse), landing, sources or None, progress=_progress)
+    except WarehouseError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    click.echo(f"{'source':<12} {'outcome':<9} {'read':>11} {'loaded':>11} {'quarantined':>12}")
+    for r in results:
+        click.echo(f"{r.source:<12} {r.outcome:<9} {r.rows_read:>11,} {r.rows_loaded:>11,} {r.rows_quarantined:>12,}")
+    failed = [r for r in results if r.outcome == "failed"]
+    for r in failed:
+        click.echo(f"error: {r.source}: {r.message}", err=True)
+    click.echo(f"Done in {time.perf_counter() - started:.1f} s.", err=True)
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@cli.command()
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None, help="DuckDB file [default: $OPSINTEL_WAREHOUSE or data/warehouse/opsintel.duckdb].")
+def status(warehouse: Path | None) -> None:
+    """Show what the warehouse holds: last load per source, rows and quarantine per table."""
+    from ingestion.status import render_status
+    from ingestion.warehouse import Warehouse, WarehouseError
+
+    try:
+        click.echo(render_status(Warehouse(warehouse or settings.warehouse_path())))
+    except WarehouseError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--dagster-port", type=int, default=3000, show_default=True)
+@click.option("--dashboards-port", type=int, default=8501, show_default=True)
+def serve(host: str, dagster_port: int, dashboards_port: int) -> None:
+    """Start the Dagster UI (and the dashboards once they exist); Ctrl-C stops everything."""
+    from ingestion.launcher import serve as run_servers
+
+    sys.exit(run_servers(dagster_port=dagster_port, streamlit_port=dashboards_port, host=host))
+
+
+@cli.group()
+def contracts() -> None:
+    """Inspect the entity contracts and keep the dbt sources in step with them."""
+
+
+@contracts.command("list")
+def contracts_list() -> None:
+    """List every entity with its source system, key and field count."""
+    from models import load_order, load_contracts
+
+    all_contracts = load_contracts()
+    for name in load_order():
+        c = all_contracts[name]
+        click.echo(f"{c.source:<12} {name:<26} key=({', '.join(c.primary_key)}) fields={len(c.fields)}")
+
+
+@contracts.command("dbt-sources")
+@click.option("--check", is_flag=True, help="Only check: exit 1 if the file differs from the contracts.")
+def contracts_dbt_sources(check: bool) -> None:
+    """Write dbt_project/models/staging/_staging__sources.yml from the contracts."""
+    from models.dbt_sources import SOURCES_YML, render_sources_yaml
+
+    wanted = render_sources_yaml()
+    current = SOURCES_YML.read_text() if SOURCES_YML.exists() else ""
+    if check:
+        if current != wanted:
+            click.echo(f"{SOURCES_YML} is out of date; run `opsintel contracts dbt-sources`", err=True)
+            sys.exit(EXIT_FAILED)
+        click.echo("dbt sources agree with the contracts")
+        return
+    SOURCES_YML.parent.mkdir(parents=True, exist_ok=True)
+    SOURCES_YML.write_text(wanted)
+    click.echo(f"wrote {SOURCES_YML}")
+
+
+def main() -> None:
+    cli(prog_name="opsintel")
+
+
+if __name__ == "__main__":
+    main()

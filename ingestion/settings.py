@@ -1,0 +1,40 @@
+"""Where things live. One place, read by the CLI, the Dagster resources and (later) dbt.
+
+Every path comes from an environment variable with a default under the repository, so a
+fresh clone works with no set-up and a deployment points them elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+WAREHOUSE_ENV = "OPSINTEL_WAREHOUSE"
+LANDING_ENV = "OPSINTEL_LANDING"
+GROUND_TRUTH_ENV = "OPSINTEL_GROUND_TRUTH"
+
+DEFAULT_WAREHOUSE = REPO_ROOT / "data" / "warehouse" / "opsintel.duckdb"
+DEFAULT_LANDING = REPO_ROOT / "data" / "landing"
+DEFAULT_GROUND_TRUTH = REPO_ROOT / "data" / "ground_truth"
+
+
+def _path_from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser().resolve() if value else default
+
+
+def warehouse_path() -> Path:
+    """The DuckDB file the pipeline writes (``$OPSINTEL_WAREHOUSE``)."""
+    return _path_from_env(WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+
+
+def landing_path() -> Path:
+    """The folder source exports land in, one sub-folder per source system."""
+    return _path_from_env(LANDING_ENV, DEFAULT_LANDING)
+
+
+def ground_truth_path() -> Path:
+    """Labels the sample-data generator writes for evaluation; the pipeline never reads it."""
+    return _path_from_env(GROUND_TRUTH_ENV, DEFAULT_GROUND_TRUTH)
