@@ -150,16 +150,20 @@ def contracts_list() -> None:
 @click.option("--check", is_flag=True, help="Only check: exit 1 if the file differs from the contracts.")
 def contracts_dbt_sources(check: bool) -> None:
     """Write dbt_project/models/staging/_staging__sources.yml from the contracts."""
-    from models.dbt_sources import SOURCES_YML, render_sources_yaml
+    from models import load_contracts
+    from models.dbt_sources import SOURCES_YML, disagreements, render_sources_yaml
 
-    wanted = render_sources_yaml()
-    current = SOURCES_YML.read_text() if SOURCES_YML.exists() else ""
     if check:
-        if current != wanted:
-            click.echo(f"{SOURCES_YML} is out of date; run `opsintel contracts dbt-sources`", err=True)
+        current = SOURCES_YML.read_text() if SOURCES_YML.exists() else ""
+        problems = disagreements(load_contracts(), current)
+        for problem in problems:
+            click.echo(f"differs: {problem}", err=True)
+        if problems:
+            click.echo(f"{SOURCES_YML} disagrees with the contracts; run `opsintel contracts dbt-sources`", err=True)
             sys.exit(EXIT_FAILED)
         click.echo("dbt sources agree with the contracts")
         return
+    wanted = render_sources_yaml()
     SOURCES_YML.parent.mkdir(parents=True, exist_ok=True)
     SOURCES_YML.write_text(wanted)
     click.echo(f"wrote {SOURCES_YML}")

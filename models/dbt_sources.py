@@ -48,8 +48,8 @@ def _table(contract: Contract) -> dict:
     }
 
 
-def render_sources_yaml() -> str:
-    contracts = load_contracts()
+def render_sources_yaml(contracts: dict[str, Contract] | None = None) -> str:
+    contracts = contracts or load_contracts()
     document = {
         "version": 2,
         "sources": [
@@ -57,8 +57,41 @@ def render_sources_yaml() -> str:
                 "name": "raw",
                 "schema": "raw",
                 "description": "Source-system exports loaded and validated against the entity contracts.",
-                "tables": [_table(contracts[name]) for name in load_order()],
+                "tables": [_table(contracts[name]) for name in load_order(contracts)],
             }
         ],
     }
     return HEADER + yaml.safe_dump(document, sort_keys=False, width=100, allow_unicode=True)
+
+
+def disagreements(contracts: dict[str, Contract], sources_yaml: str) -> list[str]:
+    """Every way the dbt sources YAML differs from the contracts, one line each."""
+    document = yaml.safe_load(sources_yaml) or {}
+    raw = [s for s in document.get("sources", []) if s.get("name") == "raw"]
+    if not raw:
+        return ["no source named 'raw'"]
+    tables = {t["name"]: t for t in raw[0].get("tables", [])}
+    problems = [f"source table {name!r} has no contract" for name in sorted(set(tables) - set(contracts))]
+    for name, contract in sorted(contracts.items()):
+        table = tables.get(name)
+        if table is None:
+            problems.append(f"contract {name!r} has no source table")
+            continue
+        if table.get("description") != contract.description:
+            problems.append(f"{name}: description differs")
+        if (table.get("meta") or {}).get("primary_key") != list(contract.primary_key):
+            problems.append(f"{name}: primary key differs")
+        columns = {c["name"]: c for c in table.get("columns", [])}
+        expected = {f.name: (f.sql_type.lower(), f.description) for f in contract.fields}
+        expected |= {n: (d.split()[0].lower(), LINEAGE_DESCRIPTIONS[n]) for n, d in LINEAGE_COLUMNS.items()}
+        for column in sorted(set(columns) - set(expected)):
+            problems.append(f"{name}.{column}: column is not in the contract")
+        for column, (data_type, description) in expected.items():
+            found = columns.get(column)
+            if found is None:
+                problems.append(f"{name}.{column}: missing from the sources")
+            elif found.get("data_type") != data_type:
+                problems.append(f"{name}.{column}: data_type {found.get('data_type')!r}, contract says {data_type!r}")
+            elif found.get("description") != description:
+                problems.append(f"{name}.{column}: description differs")
+    return problems
