@@ -21,7 +21,7 @@ def render_status(warehouse: Warehouse) -> str:
     try:
         has_raw = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'load_audit'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not has_raw:
             return f"Warehouse {warehouse.published_path} has no raw schema yet: run `opsintel load`."
         last_loads = con.execute("""
@@ -36,7 +36,7 @@ def render_status(warehouse: Warehouse) -> str:
         table_rows = []
         for source, contracts in contracts_by_source().items():
             for contract in contracts:
-                count = con.execute(f'select count(*) from raw."{contract.name}"').fetchone()[0]
+                count = con.execute(f'select count(*) from raw."{contract.name}"').fetchall()[0][0]
                 table_rows.append((source, contract.name, count, quarantined.get(contract.name, 0)))
     finally:
         con.close()

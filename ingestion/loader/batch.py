@@ -137,9 +137,11 @@ def _load_file(
     result = FileLoadResult(entity=contract.name, path=label, sha256=_sha256(path), file_bytes=path.stat().st_size)
     staged = stage_file(con, path, label, contract)
     con.execute(build_checked_table_sql(contract))
+    # fetchall, not fetchone: duckdb 2 keeps a half-read result open, which blocks the next
+    # register() on this connection.
     checked, bad = con.execute(
         f"select count(*), count(__error_field) from {CHECKED}"
-    ).fetchone()
+    ).fetchall()[0]
     if checked != staged.rows_read:  # the invariant the whole loader exists for
         raise RuntimeError(f"{label}: {staged.rows_read} records read but {checked} validated")
     now = _now()
@@ -191,7 +193,7 @@ def _upsert(
     """)
     inserted, updated = con.execute(
         "select count(*) filter (where __is_new), count(*) filter (where not __is_new) from __changes"
-    ).fetchone()
+    ).fetchall()[0]
     if updated:
         con.execute(f"delete from {table} t using __changes g where not g.__is_new and {key_match}")
     if inserted or updated:

@@ -96,6 +96,9 @@ def _read_csv(path: Path, label: str, contract: Contract) -> tuple[pa.Table, lis
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=keep_invalid_row),
             convert_options=pa_csv.ConvertOptions(
                 column_types={f.name: pa.string() for f in contract.fields},
+                # Only an empty cell is null: Arrow's defaults would also turn "n/a", "NULL",
+                # "nan" ... into nulls, silently.
+                null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=False,
             ),
@@ -178,8 +181,8 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, label: str, contrac
     if numbered:
         counts = con.execute(
             "select " + ", ".join(f"count(\"{json_type_column(f.name)}\")" for f in contract.fields) + f" from {STAGED}"
-        ).fetchone()
-        valid_objects = con.execute(f"select count(*) from {STAGED} where __parse_error is null").fetchone()[0]
+        ).fetchall()[0]
+        valid_objects = con.execute(f"select count(*) from {STAGED} where __parse_error is null").fetchall()[0][0]
         if valid_objects:
             present = [f.name for f, n in zip(contract.fields, counts) if n > 0]
             _missing_required(label, contract, present)

@@ -29,6 +29,8 @@ def test_reloading_the_same_files_changes_nothing(landing: Path, warehouse: Ware
     load_landing(warehouse, landing)
     before = snapshot(warehouse)
     second = {r.source: r for r in load_landing(warehouse, landing)}
+    assert {s: r.outcome for s, r in second.items() if r.outcome != "no_files"} == {
+        "finance": "loaded", "partners": "loaded", "crm": "loaded", "billing": "loaded"}
     assert snapshot(warehouse) == before  # lineage columns and quarantine included
     crm = second["crm"].tables["customers"]
     assert (crm.rows_read, crm.rows_loaded, crm.rows_quarantined) == (4, 3, 1)

@@ -1,0 +1,38 @@
+"""The one ``Definitions`` of the project, assembled from the per-domain modules in ``defs/``.
+
+Policies that hold for every asset are applied here, once, rather than in each domain.
+"""
+
+from datetime import timedelta
+
+import dagster as dg
+
+from orchestration.defs import ingestion, schedules, sensors
+from orchestration.resources import LandingResource, WarehouseResource
+
+# The nightly refresh starts at 02:00 UTC: by 04:00 every asset should hold data loaded
+# within the last day. An asset with its own policy keeps it.
+DAILY_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron="0 4 * * *", lower_bound_delta=timedelta(hours=24)
+)
+
+
+def _with_default_freshness(spec: dg.AssetSpec) -> dg.AssetSpec:
+    if spec.freshness_policy is not None:
+        return spec
+    return spec.replace_attributes(freshness_policy=DAILY_FRESHNESS)
+
+
+defs = dg.Definitions(
+    assets=dg.map_asset_specs(_with_default_freshness, [*ingestion.assets]),
+    # Every step writes the one DuckDB file, so the warehouse_writer pool runs them one at a
+    # time anyway; running them in the run's own process saves a process start per step.
+    executor=dg.in_process_executor,
+    jobs=[schedules.daily_refresh_job],
+    schedules=[schedules.daily_refresh_schedule],
+    sensors=[sensors.landing_sensor],
+    resources={
+        "warehouse": WarehouseResource.from_settings(),
+        "landing": LandingResource.from_settings(),
+    },
+)

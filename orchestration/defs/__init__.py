@@ -1,0 +1,1 @@
+"""Definitions by domain: each module declares its assets, sensors and schedules."""

@@ -1,0 +1,43 @@
+"""Resources: where the warehouse and the landing folder are.
+
+The paths are plain config so the UI shows them and tests point them at temporary folders.
+Their defaults come from ``ingestion.settings`` (``$OPSINTEL_WAREHOUSE``, ``$OPSINTEL_LANDING``,
+else folders under the repository), the same place the CLI reads, so Dagster and
+``opsintel load`` always write the same file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from ingestion import settings
+from ingestion.warehouse import Warehouse
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file; writers take its inter-process lock, readers a snapshot."""
+
+    path: str = Field(description=f"DuckDB file the pipeline writes (${settings.WAREHOUSE_ENV}).")
+
+    @classmethod
+    def from_settings(cls) -> WarehouseResource:
+        return cls(path=str(settings.warehouse_path()))
+
+    def get_warehouse(self) -> Warehouse:
+        return Warehouse(Path(self.path))
+
+
+class LandingResource(dg.ConfigurableResource):
+    """The folder source exports land in: ``<path>/<source>/<entity>.<ext>``."""
+
+    path: str = Field(description=f"Folder of source exports (${settings.LANDING_ENV}).")
+
+    @classmethod
+    def from_settings(cls) -> LandingResource:
+        return cls(path=str(settings.landing_path()))
+
+    def get_path(self) -> Path:
+        return Path(self.path)

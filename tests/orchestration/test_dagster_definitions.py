@@ -1,0 +1,97 @@
+"""The whole Definitions object: every contract has its asset, wired as the contracts say."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from ingestion import settings
+from ingestion.settings import REPO_ROOT
+from models import LINEAGE_COLUMNS, load_contracts
+from orchestration.definitions import DAILY_FRESHNESS, defs
+from orchestration.defs.ingestion import WAREHOUSE_WRITER_POOL, raw_asset_key
+from orchestration.resources import LandingResource, WarehouseResource
+
+CONTRACTS = load_contracts()
+
+
+def test_definitions_are_loadable() -> None:
+    dg.Definitions.validate_loadable(defs)
+
+
+@pytest.mark.parametrize("entity", sorted(CONTRACTS))
+def test_every_contract_has_a_raw_asset(entity: str) -> None:
+    contract = CONTRACTS[entity]
+    graph = defs.resolve_asset_graph()
+    node = graph.get(raw_asset_key(entity))
+    assert node.group_name == contract.source
+    assert node.description == contract.description
+    assert "duckdb" in node.kinds
+    expected_deps = {
+        raw_asset_key(fk.entity) for fk in contract.foreign_keys if fk.entity != entity
+    }
+    assert set(node.parent_keys) == expected_deps
+    schema = node.metadata["dagster/column_schema"]
+    assert [c.name for c in schema.columns] == [*contract.field_names, *LINEAGE_COLUMNS]
+
+
+def test_assets_are_exactly_the_contracts() -> None:
+    keys = defs.resolve_asset_graph().get_all_asset_keys()
+    raw_keys = {k for k in keys if k.path[0] == "raw"}
+    assert raw_keys == {raw_asset_key(e) for e in CONTRACTS}
+
+
+def test_every_raw_asset_writes_through_the_warehouse_pool() -> None:
+    for entity in CONTRACTS:
+        assets_def = defs.resolve_assets_def(raw_asset_key(entity))
+        assert assets_def.op.pool == WAREHOUSE_WRITER_POOL
+        assert not assets_def.can_subset  # a source loads in one atomic batch
+
+
+def test_one_op_per_source_system() -> None:
+    ops = {
+        defs.resolve_assets_def(raw_asset_key(e)).op.name: c.source for e, c in CONTRACTS.items()
+    }
+    assert sorted(ops) == sorted(f"load_{s}" for s in set(ops.values()))
+
+
+def test_sensor_and_schedule_exist() -> None:
+    sensor = defs.resolve_sensor_def("landing_files")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    schedule = defs.resolve_schedule_def("daily_refresh_0200")
+    assert schedule.cron_schedule == "0 2 * * *"
+    job = defs.resolve_job_def("daily_refresh")
+    assert job.asset_layer.selected_asset_keys == {raw_asset_key(e) for e in CONTRACTS}
+
+
+def test_loading_definitions_emits_no_warnings() -> None:
+    """``dagster dev`` shows definition warnings to every user: keep there being none."""
+    code = (
+        "import warnings\n"
+        "warnings.simplefilter('always')\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    from orchestration.definitions import defs\n"
+        "    defs.get_repository_def().load_all_definitions()\n"
+        "print('\\n'.join(f'{w.category.__name__}: {w.message}' for w in caught))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_every_asset_is_expected_fresh_after_the_nightly_refresh() -> None:
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).freshness_policy == DAILY_FRESHNESS, key
+
+
+def test_resources_follow_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(settings.WAREHOUSE_ENV, str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv(settings.LANDING_ENV, str(tmp_path / "landing"))
+    assert WarehouseResource.from_settings().get_warehouse().path == tmp_path / "w.duckdb"
+    assert LandingResource.from_settings().get_path() == tmp_path / "landing"
+    monkeypatch.delenv(settings.WAREHOUSE_ENV)
+    assert WarehouseResource.from_settings().path == str(settings.DEFAULT_WAREHOUSE)
