@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import click
@@ -138,7 +137,7 @@ def contracts() -> None:
 @contracts.command("list")
 def contracts_list() -> None:
     """List every entity with its source system, key and field count."""
-    from models import load_order, load_contracts
+    from models import load_contracts, load_order
 
     all_contracts = load_contracts()
     for name in load_order():

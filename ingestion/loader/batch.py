@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.loader.discovery import discover_files, files_for_entity, unrecognised_files
+from ingestion.loader.discovery import files_for_entity, unrecognised_files
 from ingestion.loader.errors import SourceStopped
 from ingestion.loader.results import FileLoadResult, SourceLoadResult, TableLoadResult
 from ingestion.loader.schema import ensure_raw_schema
@@ -110,7 +110,7 @@ def _load_source(
     except SourceStopped as exc:
         con.rollback()
         message = str(exc)
-    except Exception as exc:  # noqa: BLE001 - any failure must roll the batch back and be reported
+    except Exception as exc:  # any failure must roll the batch back and be reported
         con.rollback()
         log.exception("unexpected error loading %s", current)
         message = f"{current}: load failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"

@@ -8,9 +8,8 @@ within the file (the first occurrence wins); then every foreign key resolves in 
 
 from __future__ import annotations
 
-from models import Contract, Field, load_contracts
-
 from ingestion.loader.staging import STAGED, json_type_column
+from models import Contract, Field, load_contracts
 
 CHECKED = "__checked"
 

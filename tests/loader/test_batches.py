@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
-from conftest import CUSTOMERS, PRODUCTS, TENANTS, snapshot, write_csv, write_jsonl, write_parquet
+from hand_made_company import (
+    CUSTOMERS,
+    PRODUCTS,
+    TENANTS,
+    snapshot,
+    write_csv,
+    write_jsonl,
+    write_parquet,
+)
 
-import ingestion.loader.batch as batch
-from ingestion.loader import load_landing
+from ingestion.loader import batch, load_landing
 from ingestion.warehouse import Warehouse
 
 
@@ -150,21 +158,18 @@ def test_audit_records_every_file_of_a_batch(landing: Path, warehouse: Warehouse
     assert {a["batch_id"] for a in loaded} <= {r.batch_id for r in results}
 
 
-def _load_in_process(path: str, landing: str, queue) -> None:
-    [result] = load_landing(Warehouse(path), Path(landing), ["finance"])
-    queue.put(result.outcome)
-
-
 def test_overlapping_writers_queue_instead_of_failing(landing: Path, warehouse: Warehouse) -> None:
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_load_in_process, args=(str(warehouse.path), str(landing), queue)) for _ in range(3)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-    assert [queue.get(timeout=5) for _ in procs] == ["loaded"] * 3
-    assert warehouse.reader().execute("select count(*) from raw.tenants").fetchone() == (2,)
+    # Three real `opsintel load` processes at once: the writer lock makes them take turns.
+    command = [sys.executable, "-m", "ingestion.cli", "load", "--landing", str(landing),
+               "--warehouse", str(warehouse.path)]
+    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outcomes = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outcomes]
+    for out, _ in outcomes:
+        assert next(line for line in out.splitlines() if line.startswith("finance")).split()[1] == "loaded"
+    con = warehouse.reader()
+    assert con.execute("select count(*) from raw.tenants").fetchall() == [(2,)]
+    assert con.execute("select count(distinct batch_id) from raw.load_audit where source = 'finance'").fetchall() == [(3,)]
 
 
 def test_a_reader_keeps_working_while_a_load_runs(landing: Path, warehouse: Warehouse, monkeypatch) -> None:

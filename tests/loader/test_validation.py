@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import CUSTOMERS, PRODUCTS, TENANTS, write_csv, write_jsonl, write_parquet
+from hand_made_company import CUSTOMERS, PRODUCTS, TENANTS, write_csv, write_jsonl, write_parquet
 
 from ingestion.loader import load_landing
 
