@@ -8,6 +8,9 @@ SCALE ?= 1
 TENANTS ?= 10
 SEED ?= 42
 
+# Step progress at INFO (the default console logger also prints every DEBUG event).
+RUN_LOG_CONFIG := {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 
@@ -29,7 +32,8 @@ load: install
 	$(BIN)/opsintel load
 
 materialize: install
-	$(BIN)/dagster asset materialize --select '*' -m orchestration.definitions
+	$(BIN)/dagster asset materialize --select '*' -m orchestration.definitions --config-json '$(RUN_LOG_CONFIG)'
+	$(BIN)/opsintel status
 
 serve: install
 	$(BIN)/opsintel serve

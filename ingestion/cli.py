@@ -145,27 +145,37 @@ def contracts_list() -> None:
         click.echo(f"{c.source:<12} {name:<26} key=({', '.join(c.primary_key)}) fields={len(c.fields)}")
 
 
-@contracts.command("dbt-sources")
-@click.option("--check", is_flag=True, help="Only check: exit 1 if the file differs from the contracts.")
-def contracts_dbt_sources(check: bool) -> None:
-    """Write dbt_project/models/staging/_staging__sources.yml from the contracts."""
+@contracts.command("dbt")
+@click.option("--check", is_flag=True, help="Only check: exit 1 if the dbt YAML differs from the contracts.")
+def contracts_dbt(check: bool) -> None:
+    """Write the dbt sources and staging models YAML from the contracts.
+
+    Also creates the staging model SQL of a new contract (existing models are never
+    overwritten).
+    """
     from models import load_contracts
-    from models.dbt_sources import SOURCES_YML, disagreements, render_sources_yaml
+    from models.dbt_sources import (
+        MODELS_YML,
+        SOURCES_YML,
+        disagreements,
+        render_models_yaml,
+        write_dbt_yaml,
+    )
 
     if check:
         current = SOURCES_YML.read_text() if SOURCES_YML.exists() else ""
         problems = disagreements(load_contracts(), current)
+        if not MODELS_YML.exists() or MODELS_YML.read_text() != render_models_yaml():
+            problems.append(f"{MODELS_YML.name} is not what the contracts render")
         for problem in problems:
             click.echo(f"differs: {problem}", err=True)
         if problems:
-            click.echo(f"{SOURCES_YML} disagrees with the contracts; run `opsintel contracts dbt-sources`", err=True)
+            click.echo("the dbt YAML disagrees with the contracts; run `opsintel contracts dbt`", err=True)
             sys.exit(EXIT_FAILED)
-        click.echo("dbt sources agree with the contracts")
+        click.echo("dbt sources and staging models agree with the contracts")
         return
-    wanted = render_sources_yaml()
-    SOURCES_YML.parent.mkdir(parents=True, exist_ok=True)
-    SOURCES_YML.write_text(wanted)
-    click.echo(f"wrote {SOURCES_YML}")
+    for path in write_dbt_yaml():
+        click.echo(f"wrote {path}")
 
 
 def main() -> None:

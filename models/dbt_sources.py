@@ -1,19 +1,30 @@
-"""Render the dbt sources YAML for the ``raw`` schema from the entity contracts.
+"""Render the dbt YAML of the staging layer from the entity contracts.
 
-The contracts are the source of truth; ``opsintel contracts dbt-sources`` writes this file
-and a test fails whenever the committed YAML and the contracts disagree.
+The contracts are the source of truth. Two files are written from them:
+
+- ``_staging__sources.yml``: the ``raw`` source (``opsintel contracts dbt``); a test
+  fails whenever the committed YAML and the contracts disagree.
+- ``_staging__models.yml``: one ``stg_<source>__<entity>`` model per contract with every
+  column described and the contract's rules as dbt tests (``opsintel contracts dbt``
+  writes both files); tests/dbt fails when the committed file differs from the rendering.
+
+The naming rules of the staging layer (model names, surrogate and foreign key columns) live
+here too, so the SQL models, their YAML and the tests cannot disagree about them.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import yaml
 
-from models.contract import LINEAGE_COLUMNS, Contract, load_contracts, load_order
+from models.contract import LINEAGE_COLUMNS, Contract, Field, load_contracts, load_order
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SOURCES_YML = REPO_ROOT / "dbt_project" / "models" / "staging" / "_staging__sources.yml"
+STAGING_DIR = REPO_ROOT / "dbt_project" / "models" / "staging"
+SOURCES_YML = STAGING_DIR / "_staging__sources.yml"
+MODELS_YML = STAGING_DIR / "_staging__models.yml"
 
 LINEAGE_DESCRIPTIONS = {
     "_batch_id": "Load batch that wrote the row (see raw.load_audit).",
@@ -23,7 +34,7 @@ LINEAGE_DESCRIPTIONS = {
 }
 
 HEADER = (
-    "# Generated from models/contracts/*.yml by `opsintel contracts dbt-sources`; do not edit.\n"
+    "# Generated from models/contracts/*.yml by `opsintel contracts dbt`; do not edit.\n"
     "# tests/contracts/test_dbt_sources_agree.py fails when this file and the contracts disagree.\n"
 )
 
@@ -45,6 +56,16 @@ def _table(contract: Contract) -> dict:
             "dagster": {"asset_key": ["raw", contract.name]},
         },
         "columns": columns,
+        # Raw is kept unique on the key by the loader's upsert; staging dedupes anyway, so a
+        # duplicate here is a warning about the loader, not a reason to stop the build.
+        "data_tests": [
+            {
+                "unique_combination_of_columns": {
+                    "arguments": {"combination_of_columns": list(contract.primary_key)},
+                    "config": {"severity": "warn"},
+                }
+            }
+        ],
     }
 
 
@@ -95,3 +116,267 @@ def disagreements(contracts: dict[str, Contract], sources_yaml: str) -> list[str
             elif found.get("description") != description:
                 problems.append(f"{name}.{column}: description differs")
     return problems
+
+
+# --- staging models ------------------------------------------------------------------------
+
+MODELS_HEADER = (
+    "# Generated from models/contracts/*.yml by `opsintel contracts dbt`; do not edit.\n"
+    "# tests/dbt/test_staging_yaml.py fails when this file and the contracts disagree.\n"
+)
+TENANT_COLUMN = "tenant_id"
+KEY_DATA_TYPE = "varchar"
+
+
+def staging_model_name(contract: Contract) -> str:
+    """``stg_<source system>__<entity>``, e.g. ``stg_billing__invoice_lines``."""
+    return f"stg_{contract.source}__{contract.name}"
+
+
+def singular(entity: str) -> str:
+    """``opportunities`` -> ``opportunity``, ``invoice_lines`` -> ``invoice_line``."""
+    if entity.endswith("ies"):
+        return entity[:-3] + "y"
+    return entity.removesuffix("s")
+
+
+def surrogate_key_column(contract: Contract) -> str:
+    """The one-column key of a staging model: ``<entity in singular>_key``."""
+    return f"{singular(contract.name)}_key"
+
+
+def foreign_key_columns(contract: Contract, contracts: dict[str, Contract]) -> dict[str, str]:
+    """Foreign-key field -> the column holding the referenced row's surrogate key.
+
+    The column is named like the parent's own key (``line_item_id`` references
+    subscription_line_items -> ``subscription_line_item_key``) so a join reads
+    ``child.x_key = parent.x_key``; should two fields reference the same entity, the field
+    name decides (``<field without _id>_key``). ``tenant_id`` gets none: it is one column already.
+    """
+    taken = set(contract.field_names) | {surrogate_key_column(contract)}
+    columns: dict[str, str] = {}
+    for fk in contract.foreign_keys:
+        if fk.field == TENANT_COLUMN:
+            continue
+        parent = contracts[fk.entity]
+        if len(parent.primary_key) != 2 or parent.primary_key[0] != TENANT_COLUMN:
+            raise ValueError(
+                f"{contract.name}.{fk.field}: {parent.name} has no (tenant_id, id) key to reference"
+            )
+        name = surrogate_key_column(parent)
+        if name in taken:
+            name = fk.field.removesuffix("_id") + "_key"
+        if name in taken:
+            raise ValueError(f"{contract.name}.{fk.field}: no free name for its key column")
+        taken.add(name)
+        columns[fk.field] = name
+    return columns
+
+
+# Column groups of a staging model, in the order the SQL and the YAML list them.
+COLUMN_GROUPS = ("keys", "ids", "strings", "numerics", "booleans", "dates", "timestamps", "lineage")
+
+
+def column_group(contract: Contract, field: Field) -> str:
+    if field.name in contract.primary_key or field.references or field.name.endswith("_id"):
+        return "ids"
+    if field.is_numeric:
+        return "numerics"
+    return {"bool": "booleans", "date": "dates", "timestamp": "timestamps"}.get(field.type, "strings")
+
+
+def _key_args(columns: list[str]) -> str:
+    return "[" + ", ".join(f"'{c}'" for c in columns) + "]"
+
+
+def staging_columns(contract: Contract, contracts: dict[str, Contract]) -> list[dict]:
+    """Every column of the staging model in order: name, group, data_type, description, sql.
+
+    ``sql`` is the select expression (Jinja) for computed columns and None for columns passed
+    through from raw under their contract name.
+    """
+    key = surrogate_key_column(contract)
+    pk = list(contract.primary_key)
+    columns = [{
+        "name": key, "group": "keys", "data_type": KEY_DATA_TYPE,
+        "sql": f"{{{{ generate_surrogate_key({_key_args(pk)}) }}}}",
+        "description": (
+            f"Surrogate key of the row: hash of ({', '.join(pk)}). Unique across tenants; join on it."
+        ),
+    }]
+    for field_name, key_column in foreign_key_columns(contract, contracts).items():
+        parent = contracts[contract.field(field_name).references]
+        columns.append({
+            "name": key_column, "group": "keys", "data_type": KEY_DATA_TYPE,
+            "sql": f"{{{{ generate_foreign_key({_key_args([TENANT_COLUMN, field_name])}) }}}}",
+            "description": (
+                f"Surrogate key of the referenced {singular(parent.name).replace('_', ' ')} "
+                f"(hash of tenant_id, {field_name}); joins to {staging_model_name(parent)}."
+                f"{surrogate_key_column(parent)}."
+                + ("" if contract.field(field_name).required else f" Null when {field_name} is empty.")
+            ),
+        })
+    for group in COLUMN_GROUPS[1:-1]:
+        for f in contract.fields:
+            if column_group(contract, f) == group:
+                columns.append({"name": f.name, "group": group, "data_type": f.sql_type.lower(),
+                                "description": f.description, "sql": None})
+    for name, ddl in LINEAGE_COLUMNS.items():
+        columns.append({"name": name, "group": "lineage", "data_type": ddl.split()[0].lower(),
+                        "description": LINEAGE_DESCRIPTIONS[name], "sql": None})
+    return columns
+
+
+def _field_tests(contract: Contract, field: Field, contracts: dict[str, Contract]) -> list:
+    tests: list = []
+    if field.required:
+        tests.append("not_null")
+    if field.references and field.name == TENANT_COLUMN:
+        tests.append({"relationships": {"arguments": {
+            "to": f"ref('{staging_model_name(contracts['tenants'])}')", "field": TENANT_COLUMN}}})
+    elif field.references:
+        parent = contracts[field.references]
+        tests.append({"relationships_within_tenant": {"arguments": {
+            "to": f"ref('{staging_model_name(parent)}')", "field": parent.key_field}}})
+    if field.allowed_values:
+        tests.append({"accepted_values": {"arguments": {"values": list(field.allowed_values)}}})
+    if field.min is not None or field.max is not None:
+        bounds = {k: v for k, v in (("min_value", field.min), ("max_value", field.max))
+                  if v is not None}
+        tests.append({"accepted_range": {"arguments": bounds}})
+    return tests
+
+
+def _model(contract: Contract, contracts: dict[str, Contract]) -> dict:
+    key = surrogate_key_column(contract)
+    pk = ", ".join(contract.primary_key)
+    columns = []
+    for column in staging_columns(contract, contracts):
+        entry = {key_: column[key_] for key_ in ("name", "description", "data_type")}
+        if column["name"] == key:
+            tests: list = ["unique", "not_null"]
+        elif column["name"] == "_batch_id":
+            tests = ["not_null"]
+        elif column["group"] in ("keys", "lineage"):
+            tests = []
+        else:
+            tests = _field_tests(contract, contract.field(column["name"]), contracts)
+        if tests:
+            entry["data_tests"] = tests
+        columns.append(entry)
+    return {
+        "name": staging_model_name(contract),
+        "description": (
+            f"{contract.description} Staged 1:1 from raw.{contract.name} ({contract.source} system): "
+            f"one row per ({pk}), the latest load kept; `{key}` is the one-column key."
+        ),
+        "data_tests": [{"unique_combination_of_columns": {
+            "arguments": {"combination_of_columns": list(contract.primary_key)}}}],
+        "columns": columns,
+    }
+
+
+def _md5(text: str) -> str:
+    """What generate_surrogate_key gives for non-null columns joined with '-' (lowercase hex md5)."""
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+# Unit test of the staging pattern on one model: the dedupe keeps the latest load and an empty
+# optional reference gets a null foreign key (not the hash of a placeholder).
+UNIT_TESTS = [
+    {
+        "name": "stg_crm__customers_keeps_the_latest_load_per_key",
+        "description": "Two loads of one customer give one row with the later values; the same id "
+                       "in two tenants stays two rows with different keys; the keys are md5 of "
+                       "'tenant-id' on every engine; a direct customer (no partner) has a null "
+                       "partner_key.",
+        "model": "stg_crm__customers",
+        "given": [{
+            "input": "source('raw', 'customers')",
+            "rows": [
+                {"tenant_id": "T1", "customer_id": "C1", "customer_name": "Old name", "partner_id": "P1",
+                 "_batch_id": "b1", "_source_row": 1, "_loaded_at": "2024-01-01 00:00:00"},
+                {"tenant_id": "T1", "customer_id": "C1", "customer_name": "New name", "partner_id": "P1",
+                 "_batch_id": "b2", "_source_row": 1, "_loaded_at": "2024-02-01 00:00:00"},
+                {"tenant_id": "T2", "customer_id": "C1", "customer_name": "Other tenant", "partner_id": None,
+                 "_batch_id": "b1", "_source_row": 2, "_loaded_at": "2024-01-01 00:00:00"},
+            ],
+        }],
+        "expect": {
+            "rows": [
+                {"customer_key": _md5("T1-C1"), "partner_key": _md5("T1-P1"), "tenant_id": "T1",
+                 "customer_id": "C1", "customer_name": "New name", "_batch_id": "b2"},
+                {"customer_key": _md5("T2-C1"), "partner_key": None, "tenant_id": "T2",
+                 "customer_id": "C1", "customer_name": "Other tenant", "_batch_id": "b1"},
+            ],
+        },
+    },
+]
+
+
+def render_models_yaml(contracts: dict[str, Contract] | None = None) -> str:
+    contracts = contracts or load_contracts()
+    document = {
+        "version": 2,
+        "models": [_model(contracts[name], contracts) for name in load_order(contracts)],
+        "unit_tests": UNIT_TESTS,
+    }
+    return MODELS_HEADER + yaml.safe_dump(document, sort_keys=False, width=100, allow_unicode=True)
+
+
+def render_staging_sql(contract: Contract, contracts: dict[str, Contract] | None = None) -> str:
+    """A first version of ``stg_<source>__<entity>.sql`` for a new contract (then edit freely)."""
+    contracts = contracts or load_contracts()
+    lines = []
+    columns = staging_columns(contract, contracts)
+    for group in COLUMN_GROUPS:
+        in_group = [c for c in columns if c["group"] == group]
+        if not in_group:
+            continue
+        if lines:
+            lines.append("")
+        lines.append(f"        ---------- {group}")
+        for c in in_group:
+            lines.append(f"        {c['sql']} as {c['name']}," if c["sql"] else f"        {c['name']},")
+    lines[-1] = lines[-1].rstrip(",")
+    key_list = _key_args(list(contract.primary_key))
+    return (
+        "with\n\n"
+        "source as (\n\n"
+        f"    select * from {{{{ source('raw', '{contract.name}') }}}}\n\n"
+        "),\n\n"
+        "deduplicated as (\n\n"
+        f"    {{{{ deduplicate_latest('source', {key_list}) }}}}\n\n"
+        "),\n\n"
+        "renamed as (\n\n"
+        "    select\n\n"
+        + "\n".join(lines)
+        + "\n\n    from deduplicated\n\n"
+        ")\n\n"
+        "select * from renamed\n"
+    )
+
+
+def staging_sql_path(contract: Contract) -> Path:
+    return STAGING_DIR / f"{staging_model_name(contract)}.sql"
+
+
+def write_dbt_yaml(*, scaffold_missing_models: bool = True) -> list[Path]:
+    """Write both YAML files; create the SQL of models that do not exist yet (never overwrite)."""
+    contracts = load_contracts()
+    STAGING_DIR.mkdir(parents=True, exist_ok=True)
+    SOURCES_YML.write_text(render_sources_yaml(contracts))
+    MODELS_YML.write_text(render_models_yaml(contracts))
+    written = [SOURCES_YML, MODELS_YML]
+    if scaffold_missing_models:
+        for contract in contracts.values():
+            path = staging_sql_path(contract)
+            if not path.exists():
+                path.write_text(render_staging_sql(contract, contracts))
+                written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in write_dbt_yaml():
+        print(f"wrote {written_path.relative_to(REPO_ROOT)}")

@@ -20,7 +20,7 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.mark.parametrize("command", [[]] + [[c] for c in SUBCOMMANDS] + [["contracts", "dbt-sources"]])
+@pytest.mark.parametrize("command", [[]] + [[c] for c in SUBCOMMANDS] + [["contracts", "dbt"]])
 def test_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
     result = runner.invoke(cli, command + ["--help"])
     assert result.exit_code == 0, result.output
@@ -86,7 +86,7 @@ def test_missing_landing_or_warehouse_exit_1_with_a_hint(runner: CliRunner, tmp_
 
 
 def test_contracts_commands(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["contracts", "dbt-sources", "--check"])
+    result = runner.invoke(cli, ["contracts", "dbt", "--check"])
     assert result.exit_code == 0 and "agree" in result.stdout
     listing = runner.invoke(cli, ["contracts", "list"]).stdout.splitlines()
     assert len(listing) == 27 and listing[0].split()[:2] == ["finance", "tenants"]
