@@ -6,6 +6,7 @@ import json
 
 import pytest
 import yaml
+from dbt_runner import run_dbt
 
 from models import load_contracts
 from models.dbt_sources import (
@@ -14,7 +15,7 @@ from models.dbt_sources import (
     staging_model_name,
     surrogate_key_column,
 )
-from tests.dbt.conftest import BuiltWarehouse, run_dbt
+from tests.dbt.conftest import BuiltWarehouse
 
 CONTRACTS = load_contracts()
 

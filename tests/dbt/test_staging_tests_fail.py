@@ -7,8 +7,9 @@ of the built warehouse.
 from __future__ import annotations
 
 import duckdb
+from dbt_runner import run_dbt
 
-from tests.dbt.conftest import BuiltWarehouse, run_dbt
+from tests.dbt.conftest import BuiltWarehouse
 
 
 def _test_outcomes(run) -> dict[tuple[str, str, str | None], tuple[str, int]]:
