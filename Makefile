@@ -7,11 +7,14 @@ STAMP := $(VENV)/.installed
 SCALE ?= 1
 TENANTS ?= 10
 SEED ?= 42
+# Export date of the sample company; the warehouse reports as of the same day.
+AS_OF ?= 2026-10-31
 
 # Step progress at INFO (the default console logger also prints every DEBUG event).
 RUN_LOG_CONFIG := {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export OPSINTEL_AS_OF_DATE := $(AS_OF)
 export DO_NOT_TRACK := 1
 
 .PHONY: install demo data load materialize serve test lint clean
@@ -26,7 +29,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 data: install
-	$(BIN)/opsintel generate --tenants $(TENANTS) --scale $(SCALE) --seed $(SEED)
+	$(BIN)/opsintel generate --tenants $(TENANTS) --scale $(SCALE) --seed $(SEED) --as-of $(AS_OF)
 
 load: install
 	$(BIN)/opsintel load

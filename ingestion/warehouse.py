@@ -48,17 +48,28 @@ class Warehouse:
         return self.path.with_name(f"{self.path.name}.lock")
 
     @contextmanager
-    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Exclusive read-write connection; publishes a snapshot when the block succeeds.
+    def exclusive(self) -> Iterator[Path]:
+        """Hold the writer lock without opening the file; publish a snapshot if the block succeeds.
 
-        Waits (up to ``lock_timeout_s``) for another writer to finish instead of failing.
-        Transactions are the caller's: whatever is committed when the block exits is kept.
+        For writers in another process (dbt): they open ``self.path`` themselves while this
+        process keeps every other writer out. Waits up to ``lock_timeout_s`` for the lock.
         """
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WarehouseError(f"cannot create warehouse folder {self.path.parent}: {exc.strerror}") from exc
         with self._exclusive_lock():
+            yield self.path
+            self.publish()
+
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Exclusive read-write connection; publishes a snapshot when the block succeeds.
+
+        Waits (up to ``lock_timeout_s``) for another writer to finish instead of failing.
+        Transactions are the caller's: whatever is committed when the block exits is kept.
+        """
+        with self.exclusive():
             try:
                 con = connect(self.path)
             except duckdb.Error as exc:
@@ -68,7 +79,6 @@ class Warehouse:
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
-            self.publish()
 
     @property
     def snapshots_dir(self) -> Path:

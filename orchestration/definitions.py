@@ -6,8 +6,10 @@ Policies that hold for every asset are applied here, once, rather than in each d
 from datetime import timedelta
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
-from orchestration.defs import ingestion, schedules, sensors
+from orchestration.defs import ingestion, schedules, sensors, warehouse
+from orchestration.defs.dbt_project import dbt_project
 from orchestration.resources import LandingResource, WarehouseResource
 
 # The nightly refresh starts at 02:00 UTC: by 04:00 every asset should hold data loaded
@@ -24,7 +26,9 @@ def _with_default_freshness(spec: dg.AssetSpec) -> dg.AssetSpec:
 
 
 defs = dg.Definitions(
-    assets=dg.map_asset_specs(_with_default_freshness, [*ingestion.assets]),
+    assets=dg.map_asset_specs(
+        _with_default_freshness, [*ingestion.assets, warehouse.warehouse_models]
+    ),
     # Every step writes the one DuckDB file, so the warehouse_writer pool runs them one at a
     # time anyway; running them in the run's own process saves a process start per step.
     executor=dg.in_process_executor,
@@ -34,5 +38,6 @@ defs = dg.Definitions(
     resources={
         "warehouse": WarehouseResource.from_settings(),
         "landing": LandingResource.from_settings(),
+        "dbt": DbtCliResource(project_dir=dbt_project),
     },
 )

@@ -8,6 +8,9 @@ else folders under the repository), the same place the CLI reads, so Dagster and
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -28,6 +31,19 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def get_warehouse(self) -> Warehouse:
         return Warehouse(Path(self.path))
+
+    @contextmanager
+    def dbt_environment(self) -> Iterator[None]:
+        """Point dbt (a child process reading ``$OPSINTEL_WAREHOUSE``) at this resource's file."""
+        previous = os.environ.get(settings.WAREHOUSE_ENV)
+        os.environ[settings.WAREHOUSE_ENV] = self.path
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop(settings.WAREHOUSE_ENV, None)
+            else:
+                os.environ[settings.WAREHOUSE_ENV] = previous
 
 
 class LandingResource(dg.ConfigurableResource):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.ingestion import RAW_TABLES
+from orchestration.defs.warehouse import DBT_MODELS
 
 # What the nightly refresh materializes; a new domain adds its selection here in one line.
-DAILY_REFRESH_SELECTION: dg.AssetSelection = RAW_TABLES
+DAILY_REFRESH_SELECTION: dg.AssetSelection = RAW_TABLES | DBT_MODELS
 
 daily_refresh_job = dg.define_asset_job(
     name="daily_refresh",
