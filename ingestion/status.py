@@ -16,6 +16,64 @@ def _table(headers: list[str], rows: list[tuple], align: str) -> str:
     return "\n".join(lines)
 
 
+HEADLINE_KPIS_SQL = """
+with
+latest as (
+    select tenant_id, max(month_start) as month_start from marts.kpi_mrr_bridge group by tenant_id
+),
+mrr as (
+    select b.tenant_id, b.month_start, b.reporting_currency, b.closing_mrr, b.closing_arr
+    from marts.kpi_mrr_bridge b join latest using (tenant_id, month_start)
+),
+retention as (
+    select r.tenant_id, r.nrr, r.grr from marts.kpi_retention r join latest using (tenant_id, month_start)
+),
+leakage as (
+    select l.tenant_id, sum(l.leakage_amount_reporting) as leakage_12m
+    from marts.kpi_revenue_leakage l join latest using (tenant_id)
+    where l.leakage_month > latest.month_start - interval 12 month
+    group by l.tenant_id
+),
+unbilled as (
+    select tenant_id, sum(unbilled_amount_reporting) as unbilled
+    from marts.kpi_unbilled_work group by tenant_id
+)
+select mrr.tenant_id, strftime(mrr.month_start, '%Y-%m') as month, mrr.reporting_currency,
+       mrr.closing_mrr, mrr.closing_arr, retention.nrr, retention.grr,
+       coalesce(leakage.leakage_12m, 0), coalesce(unbilled.unbilled, 0)
+from mrr
+left join retention using (tenant_id)
+left join leakage using (tenant_id)
+left join unbilled using (tenant_id)
+order by mrr.tenant_id
+"""
+HEADLINE_TABLES = ("kpi_mrr_bridge", "kpi_retention", "kpi_revenue_leakage", "kpi_unbilled_work")
+
+
+def _money(value) -> str:
+    return "" if value is None else f"{value:,.0f}"
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{float(value) * 100:.1f}%"
+
+
+def headline_kpis(con) -> str:
+    """MRR, ARR, NRR, GRR, leakage (last 12 months) and unbilled work per tenant, latest month."""
+    present = {name for (name,) in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
+    missing = [t for t in HEADLINE_TABLES if t not in present]
+    if missing:
+        return f"Headline KPIs: marts not built yet ({', '.join(missing)}): run `make materialize`."
+    rows = [
+        (tenant, month, currency, _money(mrr), _money(arr), _pct(nrr), _pct(grr), _money(leak), _money(unbilled))
+        for tenant, month, currency, mrr, arr, nrr, grr, leak, unbilled in con.execute(HEADLINE_KPIS_SQL).fetchall()
+    ]
+    return "Headline KPIs per tenant (reporting currency, latest month)\n" + _table(
+        ["tenant", "month", "ccy", "MRR", "ARR", "NRR", "GRR", "leakage 12m", "unbilled work"],
+        rows, "lllrrrrrr")
+
+
 def render_status(warehouse: Warehouse) -> str:
     con = warehouse.reader()
     try:
@@ -33,6 +91,7 @@ def render_status(warehouse: Warehouse) -> str:
             group by source, outcome order by source
         """).fetchall()
         quarantined = dict(con.execute("select entity, count(*) from raw.quarantine group by entity").fetchall())
+        kpis = headline_kpis(con)
         table_rows = []
         for source, contracts in contracts_by_source().items():
             for contract in contracts:
@@ -49,5 +108,7 @@ def render_status(warehouse: Warehouse) -> str:
         "",
         "Raw tables",
         _table(["source", "table", "rows", "quarantined"], table_rows, "llrr"),
+        "",
+        kpis,
     ]
     return "\n".join(parts)

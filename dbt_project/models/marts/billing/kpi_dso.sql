@@ -1,0 +1,46 @@
+{#-
+    Days sales outstanding per tenant and month, all currencies together in the tenant's
+    reporting currency (and the group currency), at each month's rate:
+    DSO = AR at month end / invoiced in the 90 days ending at month end x 90.
+-#}
+with
+
+aging as (
+
+    select * from {{ ref('kpi_ar_aging') }}
+
+),
+
+monthly as (
+
+    select
+        tenant_id,
+        aging_month,
+        max(aging_date) as aging_date,
+        max(reporting_currency) as reporting_currency,
+        max(group_currency) as group_currency,
+        sum(open_invoice_count) as open_invoice_count,
+        sum(ar_total_amount_reporting) as ar_total_amount_reporting,
+        sum(ar_over_90_amount_reporting) as ar_over_90_amount_reporting,
+        sum(billed_last_90_days_amount_reporting) as billed_last_90_days_amount_reporting,
+        sum(ar_total_amount_group) as ar_total_amount_group,
+        sum(billed_last_90_days_amount_group) as billed_last_90_days_amount_group
+    from aging
+    group by tenant_id, aging_month
+
+),
+
+final as (
+
+    select
+        {{ generate_surrogate_key(['tenant_id', 'aging_month']) }} as dso_key,
+        monthly.*,
+        case
+            when billed_last_90_days_amount_reporting > 0
+                then cast(ar_total_amount_reporting * 90 / billed_last_90_days_amount_reporting as decimal(18, 1))
+        end as dso_days
+    from monthly
+
+)
+
+select * from final

@@ -1,0 +1,121 @@
+{#-
+    One row per device deployment: customer, item, the billing check of
+    int_device_deployments_billing_checked and the device cost = quantity x unit cost of the
+    project's purchase order for the item (the item's standard cost when there is none), in
+    the item currency, the tenant's reporting currency and the group currency at the rate of
+    the deployment month (the commitment month while not deployed).
+-#}
+with
+
+deployments as (
+
+    select * from {{ ref('stg_procurement__device_deployments') }}
+
+),
+
+billing as (
+
+    select * from {{ ref('int_device_deployments_billing_checked') }}
+
+),
+
+items as (
+
+    select inventory_item_key, item_name, unit_cost, currency from {{ ref('stg_procurement__inventory_items') }}
+
+),
+
+project_orders as (
+
+    select
+        tenant_id,
+        project_id,
+        item_id,
+        sum(quantity * unit_cost) / sum(quantity) as unit_cost,
+        min(currency) as currency
+    from {{ ref('stg_procurement__purchase_orders') }}
+    where project_id is not null
+        and status <> 'cancelled'
+    group by 1, 2, 3
+
+),
+
+customers as (
+
+    select customer_key, segment, partner_id from {{ ref('stg_crm__customers') }}
+
+),
+
+tenants as (
+
+    select tenant_id, reporting_currency from {{ ref('stg_finance__tenants') }}
+
+),
+
+joined as (
+
+    select
+        deployments.device_deployment_key,
+        deployments.inventory_item_key,
+        deployments.customer_key,
+        deployments.contract_key,
+        deployments.implementation_project_key,
+        deployments.subscription_line_item_key,
+        deployments.tenant_id,
+        deployments.deployment_id,
+        deployments.item_id,
+        items.item_name,
+        deployments.customer_id,
+        customers.segment,
+        customers.partner_id,
+        deployments.contract_id,
+        deployments.project_id,
+        deployments.line_item_id,
+        deployments.status,
+        deployments.quantity,
+        deployments.committed_date,
+        billing.deployed_date,
+        cast({{ dbt.date_trunc('month', 'coalesce(billing.deployed_date, deployments.committed_date)') }} as date)
+            as cost_month,
+        billing.is_deployed,
+        billing.billing_start_date,
+        billing.billing_end_date,
+        billing.not_billing_reason,
+        billing.is_not_billing,
+        billing.is_not_billing_as_of,
+        billing.unbilled_days,
+        case when project_orders.unit_cost is not null then 'purchase_order' else 'standard_cost' end
+            as unit_cost_source,
+        cast(coalesce(project_orders.unit_cost, items.unit_cost) as decimal(18, 4)) as unit_cost,
+        coalesce(project_orders.currency, items.currency) as currency,
+        tenants.reporting_currency
+    from deployments
+    inner join billing
+        on billing.device_deployment_key = deployments.device_deployment_key
+    left join items
+        on items.inventory_item_key = deployments.inventory_item_key
+    left join project_orders
+        on project_orders.tenant_id = deployments.tenant_id
+        and project_orders.project_id = deployments.project_id
+        and project_orders.item_id = deployments.item_id
+    left join customers
+        on customers.customer_key = deployments.customer_key
+    left join tenants
+        on tenants.tenant_id = deployments.tenant_id
+
+),
+
+final as (
+
+    select
+        joined.*,
+        cast(round(joined.quantity * joined.unit_cost, 2) as decimal(18, 2)) as device_cost,
+        {{ operations_convert_money('round(joined.quantity * joined.unit_cost, 2)', 'to_reporting.rate') }} as device_cost_reporting,
+        {{ operations_convert_money('round(joined.quantity * joined.unit_cost, 2)', 'to_group.rate') }} as device_cost_group
+    from joined
+    {{ operations_join_fx_rate('to_reporting', 'joined.tenant_id', 'joined.cost_month', 'joined.currency', 'joined.reporting_currency') }}
+    {{ operations_join_fx_rate('to_group', 'joined.tenant_id', 'joined.cost_month', 'joined.currency', "'" ~ var('group_currency') ~ "'") }}
+
+)
+
+select * from final

@@ -1,0 +1,156 @@
+{#-
+    Forecast against actual per tenant, month, segment and metric:
+      bookings = first-year recurring value of contracts signed in the month
+                 (int_contract_bookings_valued; new and renewal terms, not TCV);
+      revenue  = invoiced revenue net of credit notes in the month (int_customer_revenue_monthly).
+    The forecast is the latest one submitted for the month; the segment is the customer's.
+    Amounts in the tenant's reporting currency (the currency forecasts are made in; the
+    original currency of the forecast is kept) and in the group currency at the month's rate
+    (the latest rate for months after the as-of month).
+    variance = actual - forecast; variance_pct = variance / forecast.
+-#}
+with
+
+tenants as (
+
+    select tenant_id, reporting_currency from {{ ref('stg_finance__tenants') }}
+
+),
+
+customers as (
+
+    select tenant_id, customer_id, segment from {{ ref('stg_crm__customers') }}
+
+),
+
+forecasts_ranked as (
+
+    select
+        tenant_id,
+        forecast_month as month_start,
+        segment,
+        metric,
+        currency,
+        amount,
+        row_number() over (
+            partition by tenant_id, forecast_month, segment, metric
+            order by submitted_date desc, forecast_id desc
+        ) as recency
+    from {{ ref('stg_crm__forecasts') }}
+    where submitted_date <= {{ as_of_date() }}
+
+),
+
+forecasts as (
+
+    select
+        forecasts_ranked.tenant_id,
+        forecasts_ranked.month_start,
+        forecasts_ranked.segment,
+        forecasts_ranked.metric,
+        forecasts_ranked.currency as forecast_currency,
+        forecasts_ranked.amount as forecast_amount_original,
+        {{ operations_convert_money('forecasts_ranked.amount', 'to_reporting.rate') }} as forecast_amount
+    from forecasts_ranked
+    inner join tenants
+        on tenants.tenant_id = forecasts_ranked.tenant_id
+    {{ operations_join_fx_rate('to_reporting', 'forecasts_ranked.tenant_id', 'forecasts_ranked.month_start', 'forecasts_ranked.currency', 'tenants.reporting_currency') }}
+    where forecasts_ranked.recency = 1
+
+),
+
+actual_components as (
+
+    select
+        tenant_id,
+        customer_id,
+        signed_month as month_start,
+        'bookings' as metric,
+        currency,
+        first_year_value as amount
+    from {{ ref('int_contract_bookings_valued') }}
+
+    union all
+
+    select
+        tenant_id,
+        customer_id,
+        month_start,
+        'revenue' as metric,
+        currency,
+        net_revenue as amount
+    from {{ ref('int_customer_revenue_monthly') }}
+
+),
+
+actuals as (
+
+    select
+        actual_components.tenant_id,
+        actual_components.month_start,
+        customers.segment,
+        actual_components.metric,
+        sum({{ operations_convert_money('actual_components.amount', 'to_reporting.rate') }}) as actual_amount
+    from actual_components
+    inner join customers
+        on customers.tenant_id = actual_components.tenant_id
+        and customers.customer_id = actual_components.customer_id
+    inner join tenants
+        on tenants.tenant_id = actual_components.tenant_id
+    {{ operations_join_fx_rate('to_reporting', 'actual_components.tenant_id', 'actual_components.month_start', 'actual_components.currency', 'tenants.reporting_currency') }}
+    group by 1, 2, 3, 4
+
+),
+
+compared as (
+
+    select
+        coalesce(forecasts.tenant_id, actuals.tenant_id) as tenant_id,
+        coalesce(forecasts.month_start, actuals.month_start) as month_start,
+        coalesce(forecasts.segment, actuals.segment) as segment,
+        coalesce(forecasts.metric, actuals.metric) as metric,
+        forecasts.forecast_currency,
+        forecasts.forecast_amount_original,
+        cast(coalesce(forecasts.forecast_amount, 0) as decimal(18, 2)) as forecast_amount,
+        cast(coalesce(actuals.actual_amount, 0) as decimal(18, 2)) as actual_amount,
+        case when forecasts.tenant_id is not null then true else false end as has_forecast
+    from forecasts
+    full outer join actuals
+        on actuals.tenant_id = forecasts.tenant_id
+        and actuals.month_start = forecasts.month_start
+        and actuals.segment = forecasts.segment
+        and actuals.metric = forecasts.metric
+
+),
+
+final as (
+
+    select
+        compared.tenant_id,
+        compared.month_start,
+        compared.segment,
+        compared.metric,
+        case when cast({{ dbt.last_day('compared.month_start', 'month') }} as date) <= {{ as_of_date() }}
+            then true else false end as is_closed_month,
+        compared.has_forecast,
+        compared.forecast_currency,
+        compared.forecast_amount_original,
+        tenants.reporting_currency,
+        compared.forecast_amount,
+        compared.actual_amount,
+        cast(compared.actual_amount - compared.forecast_amount as decimal(18, 2)) as variance,
+        case when compared.forecast_amount = 0 then null
+            else cast(compared.actual_amount - compared.forecast_amount as {{ operations_type_double() }}) / compared.forecast_amount
+        end as variance_pct,
+        {{ operations_convert_money('compared.forecast_amount', 'to_group.rate') }} as forecast_amount_group,
+        {{ operations_convert_money('compared.actual_amount', 'to_group.rate') }} as actual_amount_group,
+        {{ operations_convert_money('compared.actual_amount', 'to_group.rate') }}
+            - {{ operations_convert_money('compared.forecast_amount', 'to_group.rate') }} as variance_group
+    from compared
+    inner join tenants
+        on tenants.tenant_id = compared.tenant_id
+    {{ operations_join_fx_rate('to_group', 'compared.tenant_id', 'compared.month_start', 'tenants.reporting_currency', "'" ~ var('group_currency') ~ "'") }}
+
+)
+
+select * from final

@@ -1,0 +1,212 @@
+{#-
+    Contribution margin per customer and month.
+      net_revenue        = invoice subtotals (void excluded) by invoice month - credit notes
+                           (void excluded) by month issued;
+      device_cost        = devices deployed in the month x unit cost of the project's purchase
+                           order (standard cost without one), from fct_device_deployments;
+      partner_commission = gross invoiced revenue x the sourcing partner's commission_pct / 100
+                           (the basis partner statements use);
+      pass_through_cost  = purchase orders placed for the customer's projects with logistics or
+                           services vendors (re-charged third-party costs), by order month;
+      direct_cost        = device_cost + partner_commission + pass_through_cost;
+      margin             = net_revenue - direct_cost.
+    Amounts in the customer's billing currency (each component converted at its month's rate
+    and rounded to cents), then each component converted to the tenant's reporting currency
+    and the group currency; margin is recomputed from the converted components, so the
+    identity holds exactly in every currency.
+-#}
+with
+
+customers as (
+
+    select
+        tenant_id,
+        customer_id,
+        segment,
+        partner_id,
+        billing_currency
+    from {{ ref('stg_crm__customers') }}
+
+),
+
+partners as (
+
+    select tenant_id, partner_id, commission_pct from {{ ref('stg_partners__partners') }}
+
+),
+
+tenants as (
+
+    select tenant_id, reporting_currency from {{ ref('stg_finance__tenants') }}
+
+),
+
+projects as (
+
+    select tenant_id, project_id, customer_id from {{ ref('stg_projects__implementation_projects') }}
+
+),
+
+components as (
+
+    select
+        tenant_id,
+        customer_id,
+        month_start,
+        currency,
+        invoiced_amount,
+        credited_amount,
+        cast(0 as decimal(18, 2)) as device_cost,
+        cast(0 as decimal(18, 2)) as pass_through_cost
+    from {{ ref('int_customer_revenue_monthly') }}
+
+    union all
+
+    select
+        tenant_id,
+        customer_id,
+        cast({{ dbt.date_trunc('month', 'deployed_date') }} as date) as month_start,
+        currency,
+        cast(0 as decimal(18, 2)) as invoiced_amount,
+        cast(0 as decimal(18, 2)) as credited_amount,
+        device_cost,
+        cast(0 as decimal(18, 2)) as pass_through_cost
+    from {{ ref('fct_device_deployments') }}
+    where is_deployed
+
+    union all
+
+    select
+        purchase_orders.tenant_id,
+        projects.customer_id,
+        purchase_orders.ordered_month as month_start,
+        purchase_orders.currency,
+        cast(0 as decimal(18, 2)) as invoiced_amount,
+        cast(0 as decimal(18, 2)) as credited_amount,
+        cast(0 as decimal(18, 2)) as device_cost,
+        purchase_orders.order_amount as pass_through_cost
+    from {{ ref('fct_purchase_orders') }} as purchase_orders
+    inner join projects
+        on projects.tenant_id = purchase_orders.tenant_id
+        and projects.project_id = purchase_orders.project_id
+    where purchase_orders.vendor_category in ('logistics', 'services')
+        and purchase_orders.status <> 'cancelled'
+
+),
+
+in_customer_currency as (
+
+    select
+        components.tenant_id,
+        components.customer_id,
+        components.month_start,
+        customers.billing_currency as currency,
+        sum({{ operations_convert_money('components.invoiced_amount', 'to_customer.rate') }}) as invoiced_revenue,
+        sum({{ operations_convert_money('components.credited_amount', 'to_customer.rate') }}) as credited_revenue,
+        sum({{ operations_convert_money('components.device_cost', 'to_customer.rate') }}) as device_cost,
+        sum({{ operations_convert_money('components.pass_through_cost', 'to_customer.rate') }}) as pass_through_cost
+    from components
+    inner join customers
+        on customers.tenant_id = components.tenant_id
+        and customers.customer_id = components.customer_id
+    {{ operations_join_fx_rate('to_customer', 'components.tenant_id', 'components.month_start', 'components.currency', 'customers.billing_currency') }}
+    where components.month_start <= {{ as_of_date() }}
+    group by 1, 2, 3, 4
+
+),
+
+with_commission as (
+
+    select
+        in_customer_currency.tenant_id,
+        in_customer_currency.customer_id,
+        in_customer_currency.month_start,
+        customers.segment,
+        customers.partner_id,
+        case when customers.partner_id is not null then true else false end as is_partner_sourced,
+        partners.commission_pct as partner_commission_pct,
+        in_customer_currency.currency,
+        tenants.reporting_currency,
+        cast(in_customer_currency.invoiced_revenue as decimal(18, 2)) as invoiced_revenue,
+        cast(in_customer_currency.credited_revenue as decimal(18, 2)) as credited_revenue,
+        cast(in_customer_currency.invoiced_revenue - in_customer_currency.credited_revenue as decimal(18, 2))
+            as net_revenue,
+        cast(in_customer_currency.device_cost as decimal(18, 2)) as device_cost,
+        cast(round(in_customer_currency.invoiced_revenue * coalesce(partners.commission_pct, 0) / 100, 2)
+            as decimal(18, 2)) as partner_commission,
+        cast(in_customer_currency.pass_through_cost as decimal(18, 2)) as pass_through_cost
+    from in_customer_currency
+    inner join customers
+        on customers.tenant_id = in_customer_currency.tenant_id
+        and customers.customer_id = in_customer_currency.customer_id
+    left join partners
+        on partners.tenant_id = customers.tenant_id
+        and partners.partner_id = customers.partner_id
+    left join tenants
+        on tenants.tenant_id = in_customer_currency.tenant_id
+
+),
+
+converted as (
+
+    select
+        with_commission.*,
+        cast(device_cost + partner_commission + pass_through_cost as decimal(18, 2)) as direct_cost,
+        {{ operations_convert_money('with_commission.net_revenue', 'to_reporting.rate') }} as net_revenue_reporting,
+        {{ operations_convert_money('with_commission.device_cost', 'to_reporting.rate') }} as device_cost_reporting,
+        {{ operations_convert_money('with_commission.partner_commission', 'to_reporting.rate') }} as partner_commission_reporting,
+        {{ operations_convert_money('with_commission.pass_through_cost', 'to_reporting.rate') }} as pass_through_cost_reporting,
+        {{ operations_convert_money('with_commission.net_revenue', 'to_group.rate') }} as net_revenue_group,
+        {{ operations_convert_money('with_commission.device_cost', 'to_group.rate') }} as device_cost_group,
+        {{ operations_convert_money('with_commission.partner_commission', 'to_group.rate') }} as partner_commission_group,
+        {{ operations_convert_money('with_commission.pass_through_cost', 'to_group.rate') }} as pass_through_cost_group
+    from with_commission
+    {{ operations_join_fx_rate('to_reporting', 'with_commission.tenant_id', 'with_commission.month_start', 'with_commission.currency', 'with_commission.reporting_currency') }}
+    {{ operations_join_fx_rate('to_group', 'with_commission.tenant_id', 'with_commission.month_start', 'with_commission.currency', "'" ~ var('group_currency') ~ "'") }}
+
+),
+
+final as (
+
+    select
+        tenant_id,
+        customer_id,
+        month_start,
+        segment,
+        partner_id,
+        is_partner_sourced,
+        partner_commission_pct,
+        currency,
+        invoiced_revenue,
+        credited_revenue,
+        net_revenue,
+        device_cost,
+        partner_commission,
+        pass_through_cost,
+        direct_cost,
+        cast(net_revenue - direct_cost as decimal(18, 2)) as margin,
+        case when net_revenue = 0 then null
+            else cast(net_revenue - direct_cost as {{ operations_type_double() }}) / net_revenue
+        end as margin_pct,
+        reporting_currency,
+        net_revenue_reporting,
+        device_cost_reporting,
+        partner_commission_reporting,
+        pass_through_cost_reporting,
+        cast(device_cost_reporting + partner_commission_reporting + pass_through_cost_reporting as decimal(18, 2))
+            as direct_cost_reporting,
+        cast(net_revenue_reporting - device_cost_reporting - partner_commission_reporting - pass_through_cost_reporting
+            as decimal(18, 2)) as margin_reporting,
+        net_revenue_group,
+        device_cost_group,
+        partner_commission_group,
+        pass_through_cost_group,
+        cast(device_cost_group + partner_commission_group + pass_through_cost_group as decimal(18, 2))
+            as direct_cost_group,
+        cast(net_revenue_group - device_cost_group - partner_commission_group - pass_through_cost_group
+            as decimal(18, 2)) as margin_group
+    from converted
+
+)
+
+select * from final
