@@ -65,8 +65,10 @@ def test_damaged_raw_rows_fail_the_matching_tests_and_nothing_else(broken_copy: 
         raw_customers = con.execute("select count(*) from raw.customers").fetchall()[0][0]
 
     run = run_dbt(
+        # Relationship tests run only when both ends are selected (indirect selection is
+        # cautious), hence the line items alongside the invoice lines.
         ["build", "--select", "source:raw.customers", "stg_crm__customers", "stg_billing__invoices",
-         "stg_billing__invoice_lines", "stg_finance__fx_rates"],
+         "stg_billing__invoice_lines", "stg_billing__subscription_line_items", "stg_finance__fx_rates"],
         broken_copy.path, broken_copy.work)
     assert not run.result.success
     outcomes = _test_outcomes(run)
