@@ -25,7 +25,7 @@ targets as (
 
 months as (
 
-    select distinct tenant_id, rate_month from {{ ref('int_fx_rates_triangulated') }}
+    select distinct tenant_id, rate_month from {{ ref('int_fx_rates_complete') }}
 
 )
 
@@ -35,7 +35,7 @@ inner join targets
     on targets.tenant_id = needed.tenant_id
 inner join months
     on months.tenant_id = needed.tenant_id
-left join {{ ref('int_fx_rates_triangulated') }} as rates
+left join {{ ref('int_fx_rates_complete') }} as rates
     on rates.tenant_id = needed.tenant_id
     and rates.rate_month = months.rate_month
     and rates.from_currency = needed.currency

@@ -54,10 +54,10 @@ converted as (
 
     select
         per_currency.*,
-        {{ operations_convert_money('per_currency.invoiced_amount', 'to_partner.rate') }} as invoiced_amount_partner_currency,
-        {{ operations_convert_money('per_currency.void_invoiced_amount', 'to_partner.rate') }} as void_amount_partner_currency
+        {{ fx_convert_amount('per_currency.invoiced_amount', 'to_partner.rate') }} as invoiced_amount_partner_currency,
+        {{ fx_convert_amount('per_currency.void_invoiced_amount', 'to_partner.rate') }} as void_amount_partner_currency
     from per_currency
-    {{ operations_join_fx_rate('to_partner', 'per_currency.tenant_id', 'per_currency.month_start', 'per_currency.invoice_currency', 'per_currency.partner_currency') }}
+    {{ fx_join_rate('to_partner', 'per_currency.tenant_id', 'per_currency.month_start', 'per_currency.invoice_currency', 'per_currency.partner_currency', cap_at_as_of_month=true) }}
 
 ),
 

@@ -23,9 +23,10 @@ invoices as (
 
 ),
 
-fx as (
+tenants as (
 
-    select * from {{ ref('int_billing_fx_rates') }}
+    select tenant_id, reporting_currency
+    from {{ ref('stg_finance__tenants') }}
 
 ),
 
@@ -99,12 +100,12 @@ final as (
         combined.aging_month,
         month_ends.month_end as aging_date,
         combined.currency,
-        fx.reporting_currency,
-        fx.group_currency,
+        tenants.reporting_currency,
+        '{{ var("group_currency") }}' as group_currency,
         combined.open_invoice_count,
-        {{ billing_convert_columns([
+        {{ fx_convert_columns([
             'ar_total_amount', 'ar_current_amount', 'ar_1_30_amount', 'ar_31_60_amount',
-            'ar_61_90_amount', 'ar_over_90_amount', 'billed_last_90_days_amount'], 'fx') }},
+            'ar_61_90_amount', 'ar_over_90_amount', 'billed_last_90_days_amount'], 'fx_reporting.rate', 'fx_group.rate') }},
         case
             when combined.billed_last_90_days_amount > 0
                 then cast(combined.ar_total_amount * 90 / combined.billed_last_90_days_amount as decimal(18, 1))
@@ -112,10 +113,10 @@ final as (
     from combined
     inner join month_ends
         on combined.aging_month = month_ends.month_start
-    left join fx
-        on combined.tenant_id = fx.tenant_id
-        and combined.aging_month = fx.rate_month
-        and combined.currency = fx.currency
+    left join tenants
+        on combined.tenant_id = tenants.tenant_id
+    {{ fx_join_rate('fx_reporting', 'combined.tenant_id', 'combined.aging_month', 'combined.currency', 'tenants.reporting_currency') }}
+    {{ fx_join_rate('fx_group', 'combined.tenant_id', 'combined.aging_month', 'combined.currency', "'" ~ var('group_currency') ~ "'") }}
 
 )
 

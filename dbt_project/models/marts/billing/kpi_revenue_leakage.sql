@@ -14,9 +14,10 @@ periods as (
 
 ),
 
-fx as (
+tenants as (
 
-    select * from {{ ref('int_billing_fx_rates') }}
+    select tenant_id, reporting_currency
+    from {{ ref('stg_finance__tenants') }}
 
 ),
 
@@ -63,21 +64,21 @@ final as (
         monthly.tenant_id,
         monthly.leakage_month,
         monthly.currency,
-        fx.reporting_currency,
-        fx.group_currency,
+        tenants.reporting_currency,
+        '{{ var("group_currency") }}' as group_currency,
         monthly.expected_period_count,
         monthly.leaking_period_count,
         monthly.unbilled_period_count,
-        {{ billing_convert_columns(['expected_amount', 'billed_amount', 'leakage_amount',
-                                    'missed_invoice_leakage_amount', 'under_billed_leakage_amount']) }},
+        {{ fx_convert_columns(['expected_amount', 'billed_amount', 'leakage_amount',
+                                    'missed_invoice_leakage_amount', 'under_billed_leakage_amount'], 'fx_reporting.rate', 'fx_group.rate') }},
         case
             when monthly.expected_amount > 0 then cast(monthly.leakage_amount / monthly.expected_amount as decimal(18, 6))
         end as leakage_rate
     from monthly
-    left join fx
-        on monthly.tenant_id = fx.tenant_id
-        and monthly.leakage_month = fx.rate_month
-        and monthly.currency = fx.currency
+    left join tenants
+        on monthly.tenant_id = tenants.tenant_id
+    {{ fx_join_rate('fx_reporting', 'monthly.tenant_id', 'monthly.leakage_month', 'monthly.currency', 'tenants.reporting_currency') }}
+    {{ fx_join_rate('fx_group', 'monthly.tenant_id', 'monthly.leakage_month', 'monthly.currency', "'" ~ var('group_currency') ~ "'") }}
 
 )
 

@@ -15,9 +15,10 @@ by_contract as (
 
 ),
 
-fx as (
+tenants as (
 
-    select * from {{ ref('int_billing_fx_rates') }}
+    select tenant_id, reporting_currency
+    from {{ ref('stg_finance__tenants') }}
 
 ),
 
@@ -48,18 +49,18 @@ final as (
         monthly.tenant_id,
         monthly.revenue_month,
         monthly.currency,
-        fx.reporting_currency,
-        fx.group_currency,
+        tenants.reporting_currency,
+        '{{ var("group_currency") }}' as group_currency,
         monthly.account_count,
-        {{ billing_convert_columns([
+        {{ fx_convert_columns([
             'billed_amount', 'credited_amount', 'net_billed_amount', 'recognized_amount',
             'deferred_opening_amount', 'deferred_closing_amount',
-            'unbilled_opening_amount', 'unbilled_closing_amount'], 'fx') }}
+            'unbilled_opening_amount', 'unbilled_closing_amount'], 'fx_reporting.rate', 'fx_group.rate') }}
     from monthly
-    left join fx
-        on monthly.tenant_id = fx.tenant_id
-        and monthly.revenue_month = fx.rate_month
-        and monthly.currency = fx.currency
+    left join tenants
+        on monthly.tenant_id = tenants.tenant_id
+    {{ fx_join_rate('fx_reporting', 'monthly.tenant_id', 'monthly.revenue_month', 'monthly.currency', 'tenants.reporting_currency') }}
+    {{ fx_join_rate('fx_group', 'monthly.tenant_id', 'monthly.revenue_month', 'monthly.currency', "'" ~ var('group_currency') ~ "'") }}
 
 )
 

@@ -11,10 +11,10 @@ work as (
 
 ),
 
-fx as (
+tenants as (
 
-    select * from {{ ref('int_billing_fx_rates') }}
-    where rate_month = cast({{ dbt.date_trunc('month', as_of_date()) }} as date)
+    select tenant_id, reporting_currency
+    from {{ ref('stg_finance__tenants') }}
 
 ),
 
@@ -43,19 +43,20 @@ final as (
         grouped.tenant_id,
         {{ as_of_date() }} as as_of_date,
         grouped.currency,
-        fx.reporting_currency,
-        fx.group_currency,
+        tenants.reporting_currency,
+        '{{ var("group_currency") }}' as group_currency,
         grouped.work_type,
         grouped.aging_bucket,
         grouped.item_count,
         grouped.overdue_item_count,
-        {{ billing_convert_columns(['unbilled_amount', 'overdue_unbilled_amount'], 'fx') }},
+        {{ fx_convert_columns(['unbilled_amount', 'overdue_unbilled_amount'], 'fx_reporting.rate', 'fx_group.rate') }},
         grouped.oldest_age_days,
         cast(grouped.average_age_days as decimal(18, 1)) as average_age_days
     from grouped
-    left join fx
-        on grouped.tenant_id = fx.tenant_id
-        and grouped.currency = fx.currency
+    left join tenants
+        on grouped.tenant_id = tenants.tenant_id
+    {{ fx_join_rate('fx_reporting', 'grouped.tenant_id', 'cast(' ~ dbt.date_trunc('month', as_of_date()) ~ ' as date)', 'grouped.currency', 'tenants.reporting_currency') }}
+    {{ fx_join_rate('fx_group', 'grouped.tenant_id', 'cast(' ~ dbt.date_trunc('month', as_of_date()) ~ ' as date)', 'grouped.currency', "'" ~ var('group_currency') ~ "'") }}
 
 )
 

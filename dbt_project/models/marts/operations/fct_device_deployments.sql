@@ -110,11 +110,11 @@ final as (
     select
         joined.*,
         cast(round(joined.quantity * joined.unit_cost, 2) as decimal(18, 2)) as device_cost,
-        {{ operations_convert_money('round(joined.quantity * joined.unit_cost, 2)', 'to_reporting.rate') }} as device_cost_reporting,
-        {{ operations_convert_money('round(joined.quantity * joined.unit_cost, 2)', 'to_group.rate') }} as device_cost_group
+        {{ fx_convert_amount('round(joined.quantity * joined.unit_cost, 2)', 'to_reporting.rate') }} as device_cost_reporting,
+        {{ fx_convert_amount('round(joined.quantity * joined.unit_cost, 2)', 'to_group.rate') }} as device_cost_group
     from joined
-    {{ operations_join_fx_rate('to_reporting', 'joined.tenant_id', 'joined.cost_month', 'joined.currency', 'joined.reporting_currency') }}
-    {{ operations_join_fx_rate('to_group', 'joined.tenant_id', 'joined.cost_month', 'joined.currency', "'" ~ var('group_currency') ~ "'") }}
+    {{ fx_join_rate('to_reporting', 'joined.tenant_id', 'joined.cost_month', 'joined.currency', 'joined.reporting_currency', cap_at_as_of_month=true) }}
+    {{ fx_join_rate('to_group', 'joined.tenant_id', 'joined.cost_month', 'joined.currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
 
 )
 

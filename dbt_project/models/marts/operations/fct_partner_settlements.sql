@@ -58,13 +58,13 @@ final as (
 
     select
         joined.*,
-        {{ operations_convert_money('joined.reported_revenue', 'to_reporting.rate') }} as reported_revenue_reporting,
-        {{ operations_convert_money('joined.commission_amount', 'to_reporting.rate') }} as commission_amount_reporting,
-        {{ operations_convert_money('joined.reported_revenue', 'to_group.rate') }} as reported_revenue_group,
-        {{ operations_convert_money('joined.commission_amount', 'to_group.rate') }} as commission_amount_group
+        {{ fx_convert_amount('joined.reported_revenue', 'to_reporting.rate') }} as reported_revenue_reporting,
+        {{ fx_convert_amount('joined.commission_amount', 'to_reporting.rate') }} as commission_amount_reporting,
+        {{ fx_convert_amount('joined.reported_revenue', 'to_group.rate') }} as reported_revenue_group,
+        {{ fx_convert_amount('joined.commission_amount', 'to_group.rate') }} as commission_amount_group
     from joined
-    {{ operations_join_fx_rate('to_reporting', 'joined.tenant_id', 'joined.period_month', 'joined.currency', 'joined.reporting_currency') }}
-    {{ operations_join_fx_rate('to_group', 'joined.tenant_id', 'joined.period_month', 'joined.currency', "'" ~ var('group_currency') ~ "'") }}
+    {{ fx_join_rate('to_reporting', 'joined.tenant_id', 'joined.period_month', 'joined.currency', 'joined.reporting_currency', cap_at_as_of_month=true) }}
+    {{ fx_join_rate('to_group', 'joined.tenant_id', 'joined.period_month', 'joined.currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
 
 )
 

@@ -91,11 +91,11 @@ final as (
 
     select
         joined.*,
-        {{ operations_convert_money('joined.order_amount', 'to_reporting.rate') }} as order_amount_reporting,
-        {{ operations_convert_money('joined.order_amount', 'to_group.rate') }} as order_amount_group
+        {{ fx_convert_amount('joined.order_amount', 'to_reporting.rate') }} as order_amount_reporting,
+        {{ fx_convert_amount('joined.order_amount', 'to_group.rate') }} as order_amount_group
     from joined
-    {{ operations_join_fx_rate('to_reporting', 'joined.tenant_id', 'joined.ordered_month', 'joined.currency', 'joined.reporting_currency') }}
-    {{ operations_join_fx_rate('to_group', 'joined.tenant_id', 'joined.ordered_month', 'joined.currency', "'" ~ var('group_currency') ~ "'") }}
+    {{ fx_join_rate('to_reporting', 'joined.tenant_id', 'joined.ordered_month', 'joined.currency', 'joined.reporting_currency', cap_at_as_of_month=true) }}
+    {{ fx_join_rate('to_group', 'joined.tenant_id', 'joined.ordered_month', 'joined.currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
 
 )
 

@@ -152,11 +152,11 @@ final as (
 
     select
         joined.*,
-        {{ operations_convert_money('joined.stock_value', 'to_reporting.rate') }} as stock_value_reporting,
-        {{ operations_convert_money('joined.stock_value', 'to_group.rate') }} as stock_value_group
+        {{ fx_convert_amount('joined.stock_value', 'to_reporting.rate') }} as stock_value_reporting,
+        {{ fx_convert_amount('joined.stock_value', 'to_group.rate') }} as stock_value_group
     from joined
-    {{ operations_join_fx_rate('to_reporting', 'joined.tenant_id', 'joined.month_start', 'joined.currency', 'joined.reporting_currency') }}
-    {{ operations_join_fx_rate('to_group', 'joined.tenant_id', 'joined.month_start', 'joined.currency', "'" ~ var('group_currency') ~ "'") }}
+    {{ fx_join_rate('to_reporting', 'joined.tenant_id', 'joined.month_start', 'joined.currency', 'joined.reporting_currency', cap_at_as_of_month=true) }}
+    {{ fx_join_rate('to_group', 'joined.tenant_id', 'joined.month_start', 'joined.currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
 
 )
 

@@ -50,11 +50,11 @@ forecasts as (
         forecasts_ranked.metric,
         forecasts_ranked.currency as forecast_currency,
         forecasts_ranked.amount as forecast_amount_original,
-        {{ operations_convert_money('forecasts_ranked.amount', 'to_reporting.rate') }} as forecast_amount
+        {{ fx_convert_amount('forecasts_ranked.amount', 'to_reporting.rate') }} as forecast_amount
     from forecasts_ranked
     inner join tenants
         on tenants.tenant_id = forecasts_ranked.tenant_id
-    {{ operations_join_fx_rate('to_reporting', 'forecasts_ranked.tenant_id', 'forecasts_ranked.month_start', 'forecasts_ranked.currency', 'tenants.reporting_currency') }}
+    {{ fx_join_rate('to_reporting', 'forecasts_ranked.tenant_id', 'forecasts_ranked.month_start', 'forecasts_ranked.currency', 'tenants.reporting_currency', cap_at_as_of_month=true) }}
     where forecasts_ranked.recency = 1
 
 ),
@@ -90,14 +90,14 @@ actuals as (
         actual_components.month_start,
         customers.segment,
         actual_components.metric,
-        sum({{ operations_convert_money('actual_components.amount', 'to_reporting.rate') }}) as actual_amount
+        sum({{ fx_convert_amount('actual_components.amount', 'to_reporting.rate') }}) as actual_amount
     from actual_components
     inner join customers
         on customers.tenant_id = actual_components.tenant_id
         and customers.customer_id = actual_components.customer_id
     inner join tenants
         on tenants.tenant_id = actual_components.tenant_id
-    {{ operations_join_fx_rate('to_reporting', 'actual_components.tenant_id', 'actual_components.month_start', 'actual_components.currency', 'tenants.reporting_currency') }}
+    {{ fx_join_rate('to_reporting', 'actual_components.tenant_id', 'actual_components.month_start', 'actual_components.currency', 'tenants.reporting_currency', cap_at_as_of_month=true) }}
     group by 1, 2, 3, 4
 
 ),
@@ -142,14 +142,14 @@ final as (
         case when compared.forecast_amount = 0 then null
             else cast(compared.actual_amount - compared.forecast_amount as {{ operations_type_double() }}) / compared.forecast_amount
         end as variance_pct,
-        {{ operations_convert_money('compared.forecast_amount', 'to_group.rate') }} as forecast_amount_group,
-        {{ operations_convert_money('compared.actual_amount', 'to_group.rate') }} as actual_amount_group,
-        {{ operations_convert_money('compared.actual_amount', 'to_group.rate') }}
-            - {{ operations_convert_money('compared.forecast_amount', 'to_group.rate') }} as variance_group
+        {{ fx_convert_amount('compared.forecast_amount', 'to_group.rate') }} as forecast_amount_group,
+        {{ fx_convert_amount('compared.actual_amount', 'to_group.rate') }} as actual_amount_group,
+        {{ fx_convert_amount('compared.actual_amount', 'to_group.rate') }}
+            - {{ fx_convert_amount('compared.forecast_amount', 'to_group.rate') }} as variance_group
     from compared
     inner join tenants
         on tenants.tenant_id = compared.tenant_id
-    {{ operations_join_fx_rate('to_group', 'compared.tenant_id', 'compared.month_start', 'tenants.reporting_currency', "'" ~ var('group_currency') ~ "'") }}
+    {{ fx_join_rate('to_group', 'compared.tenant_id', 'compared.month_start', 'tenants.reporting_currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
 
 )
 

@@ -101,15 +101,15 @@ in_customer_currency as (
         components.customer_id,
         components.month_start,
         customers.billing_currency as currency,
-        sum({{ operations_convert_money('components.invoiced_amount', 'to_customer.rate') }}) as invoiced_revenue,
-        sum({{ operations_convert_money('components.credited_amount', 'to_customer.rate') }}) as credited_revenue,
-        sum({{ operations_convert_money('components.device_cost', 'to_customer.rate') }}) as device_cost,
-        sum({{ operations_convert_money('components.pass_through_cost', 'to_customer.rate') }}) as pass_through_cost
+        sum({{ fx_convert_amount('components.invoiced_amount', 'to_customer.rate') }}) as invoiced_revenue,
+        sum({{ fx_convert_amount('components.credited_amount', 'to_customer.rate') }}) as credited_revenue,
+        sum({{ fx_convert_amount('components.device_cost', 'to_customer.rate') }}) as device_cost,
+        sum({{ fx_convert_amount('components.pass_through_cost', 'to_customer.rate') }}) as pass_through_cost
     from components
     inner join customers
         on customers.tenant_id = components.tenant_id
         and customers.customer_id = components.customer_id
-    {{ operations_join_fx_rate('to_customer', 'components.tenant_id', 'components.month_start', 'components.currency', 'customers.billing_currency') }}
+    {{ fx_join_rate('to_customer', 'components.tenant_id', 'components.month_start', 'components.currency', 'customers.billing_currency', cap_at_as_of_month=true) }}
     where components.month_start <= {{ as_of_date() }}
     group by 1, 2, 3, 4
 
@@ -152,17 +152,17 @@ converted as (
     select
         with_commission.*,
         cast(device_cost + partner_commission + pass_through_cost as decimal(18, 2)) as direct_cost,
-        {{ operations_convert_money('with_commission.net_revenue', 'to_reporting.rate') }} as net_revenue_reporting,
-        {{ operations_convert_money('with_commission.device_cost', 'to_reporting.rate') }} as device_cost_reporting,
-        {{ operations_convert_money('with_commission.partner_commission', 'to_reporting.rate') }} as partner_commission_reporting,
-        {{ operations_convert_money('with_commission.pass_through_cost', 'to_reporting.rate') }} as pass_through_cost_reporting,
-        {{ operations_convert_money('with_commission.net_revenue', 'to_group.rate') }} as net_revenue_group,
-        {{ operations_convert_money('with_commission.device_cost', 'to_group.rate') }} as device_cost_group,
-        {{ operations_convert_money('with_commission.partner_commission', 'to_group.rate') }} as partner_commission_group,
-        {{ operations_convert_money('with_commission.pass_through_cost', 'to_group.rate') }} as pass_through_cost_group
+        {{ fx_convert_amount('with_commission.net_revenue', 'to_reporting.rate') }} as net_revenue_reporting,
+        {{ fx_convert_amount('with_commission.device_cost', 'to_reporting.rate') }} as device_cost_reporting,
+        {{ fx_convert_amount('with_commission.partner_commission', 'to_reporting.rate') }} as partner_commission_reporting,
+        {{ fx_convert_amount('with_commission.pass_through_cost', 'to_reporting.rate') }} as pass_through_cost_reporting,
+        {{ fx_convert_amount('with_commission.net_revenue', 'to_group.rate') }} as net_revenue_group,
+        {{ fx_convert_amount('with_commission.device_cost', 'to_group.rate') }} as device_cost_group,
+        {{ fx_convert_amount('with_commission.partner_commission', 'to_group.rate') }} as partner_commission_group,
+        {{ fx_convert_amount('with_commission.pass_through_cost', 'to_group.rate') }} as pass_through_cost_group
     from with_commission
-    {{ operations_join_fx_rate('to_reporting', 'with_commission.tenant_id', 'with_commission.month_start', 'with_commission.currency', 'with_commission.reporting_currency') }}
-    {{ operations_join_fx_rate('to_group', 'with_commission.tenant_id', 'with_commission.month_start', 'with_commission.currency', "'" ~ var('group_currency') ~ "'") }}
+    {{ fx_join_rate('to_reporting', 'with_commission.tenant_id', 'with_commission.month_start', 'with_commission.currency', 'with_commission.reporting_currency', cap_at_as_of_month=true) }}
+    {{ fx_join_rate('to_group', 'with_commission.tenant_id', 'with_commission.month_start', 'with_commission.currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
 
 ),
 

@@ -100,17 +100,17 @@ final as (
         case when expected_commission = 0 then null
             else cast(settled_commission as {{ operations_type_double() }}) / expected_commission
         end as settled_to_expected_ratio,
-        {{ operations_convert_money('compared.expected_commission', 'to_reporting.rate') }} as expected_commission_reporting,
-        {{ operations_convert_money('compared.settled_commission', 'to_reporting.rate') }} as settled_commission_reporting,
-        {{ operations_convert_money('compared.settled_commission', 'to_reporting.rate') }}
-            - {{ operations_convert_money('compared.expected_commission', 'to_reporting.rate') }} as commission_difference_reporting,
-        {{ operations_convert_money('compared.expected_commission', 'to_group.rate') }} as expected_commission_group,
-        {{ operations_convert_money('compared.settled_commission', 'to_group.rate') }} as settled_commission_group,
-        {{ operations_convert_money('compared.settled_commission', 'to_group.rate') }}
-            - {{ operations_convert_money('compared.expected_commission', 'to_group.rate') }} as commission_difference_group
+        {{ fx_convert_amount('compared.expected_commission', 'to_reporting.rate') }} as expected_commission_reporting,
+        {{ fx_convert_amount('compared.settled_commission', 'to_reporting.rate') }} as settled_commission_reporting,
+        {{ fx_convert_amount('compared.settled_commission', 'to_reporting.rate') }}
+            - {{ fx_convert_amount('compared.expected_commission', 'to_reporting.rate') }} as commission_difference_reporting,
+        {{ fx_convert_amount('compared.expected_commission', 'to_group.rate') }} as expected_commission_group,
+        {{ fx_convert_amount('compared.settled_commission', 'to_group.rate') }} as settled_commission_group,
+        {{ fx_convert_amount('compared.settled_commission', 'to_group.rate') }}
+            - {{ fx_convert_amount('compared.expected_commission', 'to_group.rate') }} as commission_difference_group
     from compared
-    {{ operations_join_fx_rate('to_reporting', 'compared.tenant_id', 'compared.period_month', 'compared.currency', 'compared.reporting_currency') }}
-    {{ operations_join_fx_rate('to_group', 'compared.tenant_id', 'compared.period_month', 'compared.currency', "'" ~ var('group_currency') ~ "'") }}
+    {{ fx_join_rate('to_reporting', 'compared.tenant_id', 'compared.period_month', 'compared.currency', 'compared.reporting_currency', cap_at_as_of_month=true) }}
+    {{ fx_join_rate('to_group', 'compared.tenant_id', 'compared.period_month', 'compared.currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
 
 )
 

@@ -4,8 +4,8 @@
     monthly amount in its own currency, in the tenant's reporting currency and in the group
     currency, each converted at M's rate. The lines behind every MRR figure.
 
-    Group currency: the tenant's direct rate from the line currency when it publishes one,
-    otherwise through the reporting currency.
+    Rates from int_fx_rates_complete (group currency: the published rate, else its inverse,
+    else through the reporting currency).
 -#}
 with
 
@@ -30,13 +30,6 @@ tenants as (
 
 ),
 
-fx_rates as (
-
-    select tenant_id, rate_month, from_currency, to_currency, rate
-    from {{ ref('int_fx_rates_monthly') }}
-
-),
-
 line_months as (
 
     select
@@ -55,28 +48,13 @@ with_rates as (
         line_months.*,
         tenants.reporting_currency,
         '{{ var("group_currency") }}' as group_currency,
-        to_reporting.rate as fx_rate_to_reporting,
-        cast(
-            coalesce(to_group.rate, to_reporting.rate * reporting_to_group.rate) as decimal(18, 8)
-        ) as fx_rate_to_group
+        cast(to_reporting.rate as decimal(18, 8)) as fx_rate_to_reporting,
+        cast(to_group.rate as decimal(18, 8)) as fx_rate_to_group
     from line_months
     inner join tenants
         on line_months.tenant_id = tenants.tenant_id
-    left join fx_rates as to_reporting
-        on line_months.tenant_id = to_reporting.tenant_id
-        and line_months.month_start = to_reporting.rate_month
-        and line_months.currency = to_reporting.from_currency
-        and tenants.reporting_currency = to_reporting.to_currency
-    left join fx_rates as to_group
-        on line_months.tenant_id = to_group.tenant_id
-        and line_months.month_start = to_group.rate_month
-        and line_months.currency = to_group.from_currency
-        and to_group.to_currency = '{{ var("group_currency") }}'
-    left join fx_rates as reporting_to_group
-        on line_months.tenant_id = reporting_to_group.tenant_id
-        and line_months.month_start = reporting_to_group.rate_month
-        and tenants.reporting_currency = reporting_to_group.from_currency
-        and reporting_to_group.to_currency = '{{ var("group_currency") }}'
+    {{ fx_join_rate('to_reporting', 'line_months.tenant_id', 'line_months.month_start', 'line_months.currency', 'tenants.reporting_currency') }}
+    {{ fx_join_rate('to_group', 'line_months.tenant_id', 'line_months.month_start', 'line_months.currency', "'" ~ var('group_currency') ~ "'") }}
 
 ),
 
