@@ -15,17 +15,8 @@ final as (
 
     select
         {{ generate_surrogate_key(['tenant_id', 'activated_month', 'contract_type']) }} as first_invoice_delay_monthly_key,
-        tenant_id,
-        activated_month,
-        contract_type,
-        count(*) as contracts_activated,
-        sum(case when is_invoiced then 1 else 0 end) as contracts_invoiced,
-        cast(avg(first_invoice_delay_days) as decimal(18, 1)) as average_first_invoice_delay_days,
-        max(first_invoice_delay_days) as max_first_invoice_delay_days,
-        sum(case when is_delayed then 1 else 0 end) as contracts_delayed,
-        sum(case when first_invoice_delay_days < 0 then 1 else 0 end) as contracts_invoiced_before_activation
-    from delays
-    group by tenant_id, activated_month, contract_type
+        aggregated.*
+    from ({{ first_invoice_delay_rollup('delays', ['tenant_id', 'activated_month', 'contract_type']) }}) as aggregated
 
 )
 

@@ -139,6 +139,7 @@ final as (
         coalesce(projects_live.total_cycle_time_days, 0) as total_cycle_time_days,
         cast(projects_live.total_cycle_time_days as {{ operations_type_double() }})
             / projects_live.projects_went_live as avg_cycle_time_days,
+        coalesce(projects_live.total_planned_cycle_time_days, 0) as total_planned_cycle_time_days,
         cast(projects_live.total_planned_cycle_time_days as {{ operations_type_double() }})
             / projects_live.projects_went_live as avg_planned_cycle_time_days,
         coalesce(projects_live.total_go_live_slip_days, 0) as total_go_live_slip_days,
