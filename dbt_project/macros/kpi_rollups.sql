@@ -2,12 +2,15 @@
     The aggregations of KPI marts that exist per tenant and consolidated (all tenants):
     one macro per KPI, the grouping columns passed in, so both grains compute each figure the
     same way. `dimensions` are column names of the relation; they are selected and grouped by.
+    `with_tenant_count` adds how many tenants a consolidated group spans.
 -#}
 
-{%- macro activation_lag_rollup(relation, dimensions) -%}
+{%- macro activation_lag_rollup(relation, dimensions, with_tenant_count=false) -%}
     select
         {% for d in dimensions %}{{ d }},
         {% endfor -%}
+        {% if with_tenant_count %}count(distinct tenant_id) as tenant_count,
+        {% endif -%}
         count(*) as contracts_signed,
         sum(case when is_activated then 1 else 0 end) as contracts_activated,
         sum(case when not is_activated then 1 else 0 end) as contracts_waiting,
@@ -20,10 +23,12 @@
     group by {{ dimensions | join(', ') }}
 {%- endmacro -%}
 
-{%- macro first_invoice_delay_rollup(relation, dimensions) -%}
+{%- macro first_invoice_delay_rollup(relation, dimensions, with_tenant_count=false) -%}
     select
         {% for d in dimensions %}{{ d }},
         {% endfor -%}
+        {% if with_tenant_count %}count(distinct tenant_id) as tenant_count,
+        {% endif -%}
         count(*) as contracts_activated,
         sum(case when is_invoiced then 1 else 0 end) as contracts_invoiced,
         cast(avg(first_invoice_delay_days) as decimal(18, 1)) as average_first_invoice_delay_days,
@@ -55,6 +60,27 @@
             / count(*) as rejection_rate,
         cast(sum(case when is_escalated then 1 else 0 end) as {{ operations_type_double() }})
             / count(*) as escalation_rate
+    from {{ relation }}
+    group by {{ dimensions | join(', ') }}
+{%- endmacro -%}
+
+{%- macro margin_rollup(relation, dimensions) -%}
+    select
+        {% for d in dimensions %}{{ d }},
+        {% endfor -%}
+        count(*) as customers,
+        sum(net_revenue_reporting) as net_revenue_reporting,
+        sum(device_cost_reporting) as device_cost_reporting,
+        sum(partner_commission_reporting) as partner_commission_reporting,
+        sum(pass_through_cost_reporting) as pass_through_cost_reporting,
+        sum(direct_cost_reporting) as direct_cost_reporting,
+        sum(margin_reporting) as margin_reporting,
+        case when sum(net_revenue_reporting) = 0 then null
+            else cast(sum(margin_reporting) as {{ operations_type_double() }}) / sum(net_revenue_reporting)
+        end as margin_pct,
+        sum(net_revenue_group) as net_revenue_group,
+        sum(direct_cost_group) as direct_cost_group,
+        sum(margin_group) as margin_group
     from {{ relation }}
     group by {{ dimensions | join(', ') }}
 {%- endmacro -%}

@@ -14,16 +14,8 @@ final as (
 
     select
         {{ generate_surrogate_key(['aggregated.signed_month', 'aggregated.contract_type']) }} as activation_lag_consolidated_key,
-        aggregated.*,
-        tenants.tenant_count
-    from ({{ activation_lag_rollup('lags', ['signed_month', 'contract_type']) }}) as aggregated
-    inner join (
-        select signed_month, contract_type, count(distinct tenant_id) as tenant_count
-        from lags
-        group by signed_month, contract_type
-    ) as tenants
-        on tenants.signed_month = aggregated.signed_month
-        and tenants.contract_type = aggregated.contract_type
+        aggregated.*
+    from ({{ activation_lag_rollup('lags', ['signed_month', 'contract_type'], with_tenant_count=true) }}) as aggregated
 
 )
 
