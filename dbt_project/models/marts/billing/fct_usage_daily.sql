@@ -33,9 +33,7 @@ usage_events as (
 {% if is_incremental() %}
 cutoff as (
 
-    select
-        {{ dbt.dateadd('hour', -1 * var('billing_lookback_hours', 72), "coalesce(max(_loaded_at), cast('1900-01-01 00:00:00' as timestamp))") }} as loaded_after
-    from {{ this }}
+    {{ billing_loaded_after(this) }}
 
 ),
 
