@@ -3,12 +3,13 @@
 A batch is one source system: every file of every entity of that source is loaded in one
 transaction, so a failure anywhere leaves the warehouse as it was. Within the batch each file
 is an upsert by primary key (a corrected re-export replaces rows; an identical reload changes
-nothing) and every record read is either loaded or quarantined with its reason.
+nothing) and every record read is either loaded or quarantined with its reason. Columns that
+differ from the contract are recorded as schema drift in the same transaction (see ``drift``);
+a file that changes while it is read stops its source (see ``fingerprint``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -17,8 +18,10 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.loader.discovery import files_for_entity, unrecognised_files
+from ingestion.loader.discovery import file_format, files_for_entity, unrecognised_files
+from ingestion.loader.drift import column_drift, record_drift, stop_on_changed_text_types
 from ingestion.loader.errors import SourceStopped
+from ingestion.loader.fingerprint import ensure_unchanged, fingerprint
 from ingestion.loader.results import FileLoadResult, SourceLoadResult, TableLoadResult
 from ingestion.loader.schema import ensure_raw_schema
 from ingestion.loader.staging import stage_file
@@ -32,14 +35,6 @@ Progress = Callable[[str], None]
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _q(name: str) -> str:
@@ -101,6 +96,7 @@ def _load_source(
             file_result = _load_file(con, landing, path, contract, batch_id, source)
             done.append(file_result)
             tables[contract.name].files.append(file_result)
+            _report_drift(progress, current, file_result)
             progress(
                 f"{current}: {file_result.rows_read:,} read, {file_result.rows_loaded:,} loaded "
                 f"({file_result.rows_inserted:,} new, {file_result.rows_updated:,} changed), "
@@ -134,8 +130,13 @@ def _load_file(
     source: str,
 ) -> FileLoadResult:
     label = path.relative_to(landing).as_posix()
-    result = FileLoadResult(entity=contract.name, path=label, sha256=_sha256(path), file_bytes=path.stat().st_size)
+    before = fingerprint(path)
+    result = FileLoadResult(entity=contract.name, path=label, sha256=before.sha256, file_bytes=before.size)
     staged = stage_file(con, path, label, contract)
+    ensure_unchanged(path, label, before)
+    if file_format(path) != "parquet":  # Parquet types were checked from its schema
+        stop_on_changed_text_types(con, label, contract)
+    drift = column_drift(contract, staged.columns)
     con.execute(build_checked_table_sql(contract))
     # fetchall, not fetchone: duckdb 2 keeps a half-read result open, which blocks the next
     # register() on this connection.
@@ -146,12 +147,21 @@ def _load_file(
         raise RuntimeError(f"{label}: {staged.rows_read} records read but {checked} validated")
     now = _now()
     _sync_quarantine(con, label, batch_id, source, contract.name, now)
+    record_drift(con, drift, label=label, batch_id=batch_id, source=source, entity=contract.name, now=now)
     inserted, updated = _upsert(con, contract, label, batch_id, now)
+    result.new_columns, result.missing_columns = drift.added, drift.missing
     result.rows_read = staged.rows_read
     result.rows_quarantined = bad
     result.rows_loaded = checked - bad
     result.rows_inserted, result.rows_updated = inserted, updated
     return result
+
+
+def _report_drift(progress: Progress, label: str, result: FileLoadResult) -> None:
+    for column in result.new_columns:
+        progress(f"{label}: new column '{column}' not in the contract: ignored, recorded as drift")
+    for column in result.missing_columns:
+        progress(f"{label}: optional column '{column}' is missing: loaded as empty, recorded as drift")
 
 
 def _sync_quarantine(

@@ -20,6 +20,10 @@ class FileLoadResult:
     rows_quarantined: int = 0
     rows_inserted: int = 0
     rows_updated: int = 0
+    # Schema drift seen in the file (also in raw.schema_drift): columns the contract does not
+    # know (ignored) and optional contract columns the file lacks (loaded as empty).
+    new_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
 
     @property
     def rows_unchanged(self) -> int:

@@ -1,4 +1,4 @@
-"""DDL of the ``raw`` schema: one table per contract plus the quarantine and the load audit."""
+"""DDL of the ``raw`` schema: one table per contract plus the quarantine, load audit and schema drift."""
 
 from __future__ import annotations
 
@@ -40,6 +40,21 @@ create table if not exists raw.load_audit (
 )
 """
 
+# One row per file and column that differs from the contract; ``change`` is 'added' (a column
+# the contract does not know: ignored) or 'missing' (an optional contract column the file lacks:
+# loaded as empty). Missing required columns and changed types stop the load instead.
+SCHEMA_DRIFT_DDL = """
+create table if not exists raw.schema_drift (
+    batch_id varchar not null,
+    source varchar not null,
+    entity varchar not null,
+    file varchar not null,
+    column_name varchar not null,
+    change varchar not null,
+    detected_at timestamp not null
+)
+"""
+
 
 def raw_table_ddl(contract: Contract) -> str:
     columns = [
@@ -55,3 +70,4 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(raw_table_ddl(contract))
     con.execute(QUARANTINE_DDL)
     con.execute(LOAD_AUDIT_DDL)
+    con.execute(SCHEMA_DRIFT_DDL)

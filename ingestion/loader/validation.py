@@ -1,9 +1,11 @@
 """Contract rules as SQL over the staged text table: the first rule a record breaks is its reason.
 
-Rules, in order: the record could be parsed; then per field in contract order: required
-fields present, JSON values of the right kind, text that parses as the contract type exactly
-(no rounding, no guessing), allowed values, min / max; then the primary key is not repeated
-within the file (the first occurrence wins); then every foreign key resolves in ``raw``.
+Rules, in order: the record could be parsed; then per field in contract order: the value is
+not longer than ``MAX_FIELD_CHARS``, required fields present, JSON values of the right kind,
+text that parses as the contract type exactly (no rounding, no guessing), allowed values,
+min / max; then the primary key is not repeated within the file (the first occurrence wins);
+then every foreign key resolves in ``raw``. The record kept for quarantine is cut to
+``QUARANTINED_RECORD_CHARS`` characters (with the full length noted).
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from ingestion.loader.staging import STAGED, json_type_column
 from models import Contract, Field, load_contracts
 
 CHECKED = "__checked"
+# A longer value is a broken export (a runaway quote, a blob in a text column), not data.
+MAX_FIELD_CHARS = 1 << 20
+QUARANTINED_RECORD_CHARS = 10_000
 
 _JSON_KINDS = {
     "string": ("VARCHAR",),
@@ -91,25 +96,47 @@ def _format_hint(field: Field) -> str:
     }[field.type]
 
 
+def _json_kind_violation(field: Field) -> str:
+    """SQL condition: the JSON value is of a kind the contract type cannot come from."""
+    jt = _q(json_type_column(field.name))
+    kinds = _JSON_KINDS[_kind(field)]
+    return f"{jt} is not null and {jt} not in ('NULL', {', '.join(map(_lit, kinds))})"
+
+
+def _text_format_violation(field: Field) -> str | None:
+    """SQL condition: the text does not parse as the contract type exactly (None for strings)."""
+    if field.type == "string":
+        return None
+    pattern = _format_pattern(field)
+    bad_text = f"not regexp_full_match({_text(field)}, {_lit(pattern)})" if pattern else "false"
+    return f"{_text(field)} is not null and ({bad_text} or ({typed_expression(field)}) is null)"
+
+
+def type_violation(field: Field) -> str:
+    """SQL condition: the value cannot be read as the field's contract type at all."""
+    text_rule = _text_format_violation(field)
+    json_rule = _json_kind_violation(field)
+    return f"(({json_rule}) or ({text_rule}))" if text_rule else f"({json_rule})"
+
+
 def field_rules(field: Field) -> list[tuple[str, str]]:
     """(condition that flags a bad record, SQL text of the reason) for one field, in order."""
     rules: list[tuple[str, str]] = []
     name, text = _q(field.name), _text(field)
+    rules.append((
+        f"length({name}) > {MAX_FIELD_CHARS}",
+        f"'value is ' || format('{{:,}}', length({name})) || ' characters long, over the limit of {MAX_FIELD_CHARS:,}'",
+    ))
     if field.required:
         rules.append((f"{text} is null", _lit("required field is empty")))
-    jt = _q(json_type_column(field.name))
     kinds = _JSON_KINDS[_kind(field)]
     rules.append((
-        f"{jt} is not null and {jt} not in ('NULL', {', '.join(map(_lit, kinds))})",
-        f"'expected a JSON ' || {_lit('string' if kinds == ('VARCHAR',) else _kind(field))} || ', found ' || lower({jt}) || ' ' || {_shown(field)}",
+        _json_kind_violation(field),
+        f"'expected a JSON ' || {_lit('string' if kinds == ('VARCHAR',) else _kind(field))} || ', found ' || lower({_q(json_type_column(field.name))}) || ' ' || {_shown(field)}",
     ))
-    if field.type != "string":
-        pattern = _format_pattern(field)
-        bad_text = f"not regexp_full_match({text}, {_lit(pattern)})" if pattern else "false"
-        rules.append((
-            f"{text} is not null and ({bad_text} or ({typed_expression(field)}) is null)",
-            f"'not ' || {_lit(_format_hint(field))} || ': ' || {_shown(field)}",
-        ))
+    text_rule = _text_format_violation(field)
+    if text_rule:
+        rules.append((text_rule, f"'not ' || {_lit(_format_hint(field))} || ': ' || {_shown(field)}"))
     if field.allowed_values:
         allowed = ", ".join(map(_lit, field.allowed_values))
         rules.append((
@@ -123,6 +150,15 @@ def field_rules(field: Field) -> list[tuple[str, str]]:
                 f"{_shown(field)} || ' is {word} {bound}'",
             ))
     return rules
+
+
+def _capped(column: str) -> str:
+    """SQL cutting a long record to its first characters plus a note of its full length."""
+    keep = QUARANTINED_RECORD_CHARS
+    return (
+        f"case when length({column}) > {keep} then left({column}, {keep}) || '... (' || "
+        f"format('{{:,}}', length({column})) || ' characters)' else {column} end"
+    )
 
 
 def _row_rules_case(contract: Contract) -> tuple[str, str]:
@@ -167,11 +203,14 @@ def build_checked_table_sql(contract: Contract) -> str:
                    {typed}
             from {STAGED}
         ),
+        capped as (
+            select * replace ({_capped("__record")} as __record) from row_checked
+        ),
         key_checked as (
             select *,
                    case when __error_field is null
                         then min(__row) over (partition by __error_field is null, {pk}) end as __first_row
-            from row_checked
+            from capped
         ),
         dup_checked as (
             select * exclude (__error_field, __error_reason, __first_row),
