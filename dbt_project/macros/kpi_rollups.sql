@@ -2,7 +2,8 @@
     The aggregations of KPI marts that exist per tenant and consolidated (all tenants):
     one macro per KPI, the grouping columns passed in, so both grains compute each figure the
     same way. `dimensions` are column names of the relation; they are selected and grouped by.
-    `with_tenant_count` adds how many tenants a consolidated group spans.
+    `with_tenant_count` adds how many tenants a consolidated group spans. The relation carries
+    `_batch_ids`; each group's lineage (the merged lists of its rows) is the last column.
 -#}
 
 {%- macro activation_lag_rollup(relation, dimensions, with_tenant_count=false) -%}
@@ -18,7 +19,8 @@
         max(activation_lag_days) as max_activation_lag_days,
         sum(
             case when activation_lag_days > 30 or days_waiting > 30 then 1 else 0 end
-        ) as contracts_over_30_days
+        ) as contracts_over_30_days,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from {{ relation }}
     group by {{ dimensions | join(', ') }}
 {%- endmacro -%}
@@ -34,7 +36,8 @@
         cast(avg(first_invoice_delay_days) as decimal(18, 1)) as average_first_invoice_delay_days,
         max(first_invoice_delay_days) as max_first_invoice_delay_days,
         sum(case when is_delayed then 1 else 0 end) as contracts_delayed,
-        sum(case when first_invoice_delay_days < 0 then 1 else 0 end) as contracts_invoiced_before_activation
+        sum(case when first_invoice_delay_days < 0 then 1 else 0 end) as contracts_invoiced_before_activation,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from {{ relation }}
     group by {{ dimensions | join(', ') }}
 {%- endmacro -%}
@@ -59,7 +62,8 @@
         cast(sum(case when outcome = 'rejected' then 1 else 0 end) as {{ operations_type_double() }})
             / count(*) as rejection_rate,
         cast(sum(case when is_escalated then 1 else 0 end) as {{ operations_type_double() }})
-            / count(*) as escalation_rate
+            / count(*) as escalation_rate,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from {{ relation }}
     group by {{ dimensions | join(', ') }}
 {%- endmacro -%}
@@ -80,7 +84,8 @@
         end as margin_pct,
         sum(net_revenue_group) as net_revenue_group,
         sum(direct_cost_group) as direct_cost_group,
-        sum(margin_group) as margin_group
+        sum(margin_group) as margin_group,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from {{ relation }}
     group by {{ dimensions | join(', ') }}
 {%- endmacro -%}

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from ingestion.cli import cli
 
-SUBCOMMANDS = ["generate", "load", "status", "serve", "contracts"]
+SUBCOMMANDS = ["generate", "load", "status", "explain", "serve", "contracts"]
 
 
 @pytest.fixture
@@ -61,6 +61,12 @@ def test_load_then_status(runner: CliRunner, tmp_path: Path) -> None:
     assert status.exit_code == 0, status.output
     tenants_line = next(line for line in status.stdout.splitlines() if " tenants " in f" {line} ")
     assert tenants_line.split() == ["finance", "tenants", "1", "1"]
+    # Data health: finance loaded with one quarantined row (warn); partners sent nothing (blocked).
+    lines = status.stdout.splitlines()
+    health_table = lines[lines.index(next(l for l in lines if l.startswith("Data health"))) + 3:]
+    health = {line.split()[0]: line.split()[1:3] for line in health_table[:8]}
+    assert health["finance"] == ["warn", "loaded"]
+    assert health["partners"][:2] == ["blocked", "no_files"]
 
 
 def test_load_exits_1_when_a_source_fails_and_names_file_and_column(runner: CliRunner, tmp_path: Path) -> None:

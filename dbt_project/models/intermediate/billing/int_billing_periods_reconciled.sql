@@ -5,7 +5,8 @@
     period start). Ad-hoc invoice lines (no line item) are left out: nothing was expected.
 
     Billed figures count every issued line, void ones included (a duplicate that was caught and
-    voided was still issued); *_valid figures leave void invoices out.
+    voided was still issued); *_valid figures leave void invoices out. _batch_ids: the load
+    batches of the line item, its contract, the expected period and the invoices and lines.
 -#}
 with
 
@@ -42,6 +43,7 @@ invoice_lines as (
         lines.amount,
         invoices.invoice_date,
         case when invoices.status = 'void' then 1 else 0 end as is_void,
+        {{ batch_ids_concat(['lines._batch_id', 'invoices._batch_id']) }} as _batch_ids,
         row_number() over (
             partition by lines.tenant_id, lines.line_item_id, lines.period_start
             order by invoices.invoice_date, lines.invoice_id, lines.invoice_line_id
@@ -79,7 +81,8 @@ billed as (
         min(invoice_date) as first_invoice_date,
         max(case when issue_order = issue_count then invoice_id end) as last_invoice_id,
         max(case when issue_order = issue_count then invoice_line_id end) as last_invoice_line_id,
-        max(invoice_date) as last_invoice_date
+        max(invoice_date) as last_invoice_date,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from invoice_lines
     group by tenant_id, line_item_id, period_start
 
@@ -114,7 +117,9 @@ matched as (
         billed.first_invoice_date,
         billed.last_invoice_id,
         billed.last_invoice_line_id,
-        billed.last_invoice_date
+        billed.last_invoice_date,
+        expected._batch_ids as expected_batch_ids,
+        billed._batch_ids as billed_batch_ids
     from expected
     full outer join billed
         on expected.tenant_id = billed.tenant_id
@@ -167,7 +172,9 @@ final as (
         matched.first_invoice_date,
         matched.last_invoice_id,
         matched.last_invoice_line_id,
-        matched.last_invoice_date
+        matched.last_invoice_date,
+        {{ batch_ids_concat(['matched.expected_batch_ids', 'matched.billed_batch_ids',
+                             'line_items._batch_id', 'contracts._batch_id']) }} as _batch_ids
     from matched
     left join line_items
         on matched.subscription_line_item_key = line_items.subscription_line_item_key

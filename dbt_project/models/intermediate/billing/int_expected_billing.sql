@@ -12,6 +12,8 @@
     - milestone: period [completed, completed + 1 day) of the milestone tied to the line,
       due on completion.
     is_due marks the periods that should already be invoiced (due_date <= as-of date).
+    _batch_ids: the load batches of the line item and of the usage events or milestone behind
+    the period.
 -#}
 with
 
@@ -62,7 +64,8 @@ recurring as (
         cast({{ dbt.dateadd('month', 'spine.n * recurring_lines.months_per_period', 'recurring_lines.start_date') }} as date) as period_start,
         cast({{ dbt.dateadd('month', '(spine.n + 1) * recurring_lines.months_per_period', 'recurring_lines.start_date') }} as date) as period_end,
         recurring_lines.quantity,
-        cast(null as {{ dbt.type_string() }}) as milestone_id
+        cast(null as {{ dbt.type_string() }}) as milestone_id,
+        cast(null as {{ dbt.type_string() }}) as _batch_ids
     from recurring_lines
     inner join spine
         on spine.n * recurring_lines.months_per_period
@@ -93,7 +96,8 @@ usage_periods as (
         cast({{ dbt.dateadd('month', 1, 'usage_monthly.usage_month') }} as date) as period_end,
         usage_monthly.quantity,
         cast(null as {{ dbt.type_string() }}) as milestone_id,
-        cast({{ dbt.dateadd('month', 1, 'usage_monthly.usage_month') }} as date) as due_date
+        cast({{ dbt.dateadd('month', 1, 'usage_monthly.usage_month') }} as date) as due_date,
+        usage_monthly._batch_ids
     from usage_monthly
     inner join line_items
         on usage_monthly.subscription_line_item_key = line_items.subscription_line_item_key
@@ -112,7 +116,8 @@ one_time_periods as (
         cast({{ dbt.dateadd('day', 1, 'start_date') }} as date) as period_end,
         quantity,
         cast(null as {{ dbt.type_string() }}) as milestone_id,
-        start_date as due_date
+        start_date as due_date,
+        cast(null as {{ dbt.type_string() }}) as _batch_ids
     from line_items
     where billing_model = 'one_time'
         and start_date <= {{ as_of_date() }}
@@ -129,7 +134,8 @@ milestone_periods as (
         cast({{ dbt.dateadd('day', 1, 'milestones.completed_date') }} as date) as period_end,
         line_items.quantity,
         milestones.milestone_id,
-        milestones.completed_date as due_date
+        milestones.completed_date as due_date,
+        milestones._batch_id as _batch_ids
     from milestones
     inner join line_items
         on milestones.subscription_line_item_key = line_items.subscription_line_item_key
@@ -141,22 +147,22 @@ periods as (
 
     select
         subscription_line_item_key, tenant_id, line_item_id, period_start, period_end,
-        quantity, milestone_id, due_date
+        quantity, milestone_id, due_date, _batch_ids
     from recurring_periods
     union all
     select
         subscription_line_item_key, tenant_id, line_item_id, period_start, period_end,
-        quantity, milestone_id, due_date
+        quantity, milestone_id, due_date, _batch_ids
     from usage_periods
     union all
     select
         subscription_line_item_key, tenant_id, line_item_id, period_start, period_end,
-        quantity, milestone_id, due_date
+        quantity, milestone_id, due_date, _batch_ids
     from one_time_periods
     union all
     select
         subscription_line_item_key, tenant_id, line_item_id, period_start, period_end,
-        quantity, milestone_id, due_date
+        quantity, milestone_id, due_date, _batch_ids
     from milestone_periods
 
 ),
@@ -185,7 +191,8 @@ final as (
         periods.quantity,
         line_items.unit_price,
         line_items.discount_pct,
-        {{ billing_line_amount('periods.quantity', 'line_items.unit_price', 'line_items.discount_pct') }} as expected_amount
+        {{ billing_line_amount('periods.quantity', 'line_items.unit_price', 'line_items.discount_pct') }} as expected_amount,
+        {{ batch_ids_concat(['periods._batch_ids', 'line_items._batch_id']) }} as _batch_ids
     from periods
     inner join line_items
         on periods.subscription_line_item_key = line_items.subscription_line_item_key

@@ -3,7 +3,8 @@
     as-of month): one row per invoice and month end while it is open. Open = invoice total
     (tax included) - succeeded payments received by then - valid credit notes issued by then;
     void invoices never count and written-off invoices stop counting on the day the write-off
-    was approved. days_past_due = month end - due date.
+    was approved. days_past_due = month end - due date. _batch_ids: the load batches of the
+    invoice and of the payments and credit notes counted by then.
 -#}
 with
 
@@ -51,7 +52,8 @@ invoice_month_ends as (
         invoices.due_date,
         invoices.total_amount,
         month_ends.month_start,
-        month_ends.month_end
+        month_ends.month_end,
+        invoices._batch_id
     from invoices
     inner join month_ends
         on invoices.invoice_date <= month_ends.month_end
@@ -68,7 +70,8 @@ paid as (
     select
         invoice_month_ends.invoice_key,
         invoice_month_ends.month_start,
-        sum(payments.amount) as paid_amount
+        sum(payments.amount) as paid_amount,
+        {{ batch_ids_agg('payments._batch_id') }} as _batch_ids
     from invoice_month_ends
     inner join {{ ref('stg_billing__payments') }} as payments
         on invoice_month_ends.invoice_key = payments.invoice_key
@@ -83,7 +86,8 @@ credited as (
     select
         invoice_month_ends.invoice_key,
         invoice_month_ends.month_start,
-        sum(credit_notes.amount) as credited_amount
+        sum(credit_notes.amount) as credited_amount,
+        {{ batch_ids_agg('credit_notes._batch_id') }} as _batch_ids
     from invoice_month_ends
     inner join {{ ref('stg_billing__credit_notes') }} as credit_notes
         on invoice_month_ends.invoice_key = credit_notes.invoice_key
@@ -101,7 +105,8 @@ balances as (
         coalesce(credited.credited_amount, 0) as credited_amount,
         invoice_month_ends.total_amount
             - coalesce(paid.paid_amount, 0)
-            - coalesce(credited.credited_amount, 0) as open_amount
+            - coalesce(credited.credited_amount, 0) as open_amount,
+        {{ batch_ids_concat(['invoice_month_ends._batch_id', 'paid._batch_ids', 'credited._batch_ids']) }} as _batch_ids
     from invoice_month_ends
     left join paid
         on invoice_month_ends.invoice_key = paid.invoice_key
@@ -137,7 +142,8 @@ final as (
             when {{ dbt.datediff('due_date', 'month_end', 'day') }} <= 60 then '31-60'
             when {{ dbt.datediff('due_date', 'month_end', 'day') }} <= 90 then '61-90'
             else '90+'
-        end as aging_bucket
+        end as aging_bucket,
+        _batch_ids
     from balances
     where open_amount > 0
 

@@ -9,6 +9,8 @@
     Billing errors (periods billed before activation, duplicates, wrong amounts) create no
     obligation: revenue follows what was contracted and delivered, billing only moves the
     deferred / unbilled balances.
+    _batch_ids: the load batches of the expected period (line item, usage, milestone) or of the
+    ad-hoc invoice line and its invoice.
 -#}
 with
 
@@ -37,7 +39,8 @@ ad_hoc_lines as (
         lines.product_id,
         invoices.currency,
         lines.period_start,
-        lines.amount
+        lines.amount,
+        {{ batch_ids_concat(['lines._batch_id', 'invoices._batch_id']) }} as _batch_ids
     from {{ ref('stg_billing__invoice_lines') }} as lines
     inner join {{ ref('stg_billing__invoices') }} as invoices
         on lines.invoice_key = invoices.invoice_key
@@ -73,7 +76,8 @@ contracted as (
                 then line_items.end_date
             else expected.period_end
         end as service_end,
-        expected.expected_amount as amount
+        expected.expected_amount as amount,
+        expected._batch_ids
     from expected
     inner join line_items
         on expected.subscription_line_item_key = line_items.subscription_line_item_key
@@ -98,7 +102,8 @@ ad_hoc as (
         currency,
         period_start as service_start,
         cast({{ dbt.dateadd('day', 1, 'period_start') }} as date) as service_end,
-        amount
+        amount,
+        _batch_ids
     from ad_hoc_lines
 
 ),

@@ -21,7 +21,8 @@ final as (
         sum(quantity) as quantity,
         count(*) as event_count,
         cast(min(occurred_at) as date) as first_usage_date,
-        cast(max(occurred_at) as date) as last_usage_date
+        cast(max(occurred_at) as date) as last_usage_date,
+        {{ batch_ids_agg('_batch_id') }} as _batch_ids
     from usage_events
     group by
         tenant_id,

@@ -4,6 +4,7 @@
     recurring line items in service on the contract's start date (quantity x unit price less
     the recurring discount, annual / 12, quarterly / 3). One-time, milestone and usage fees
     and later amendments are not bookings here.
+    _batch_ids: the load batches of the contract and of the line items valued.
 -#}
 with
 
@@ -31,7 +32,8 @@ monthly_amounts as (
             cast(line_items.quantity as {{ operations_type_double() }}) * line_items.unit_price
             * (100 - coalesce(line_items.discount_pct, 0)) / 100
             / case line_items.billing_period when 'annual' then 12 when 'quarterly' then 3 else 1 end
-        ) as monthly_recurring_amount
+        ) as monthly_recurring_amount,
+        {{ batch_ids_agg('line_items._batch_id') }} as _batch_ids
     from contracts
     inner join line_items
         on line_items.tenant_id = contracts.tenant_id
@@ -54,7 +56,8 @@ final as (
         contracts.currency,
         cast(round(12 * coalesce(monthly_amounts.monthly_recurring_amount, 0), 2) as decimal(18, 2))
             as first_year_value,
-        contracts.total_contract_value
+        contracts.total_contract_value,
+        {{ batch_ids_concat(['contracts._batch_id', 'monthly_amounts._batch_ids']) }} as _batch_ids
     from contracts
     left join monthly_amounts
         on monthly_amounts.tenant_id = contracts.tenant_id

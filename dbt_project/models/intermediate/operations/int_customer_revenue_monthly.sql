@@ -2,7 +2,8 @@
     Invoiced revenue per customer, month and currency: invoice subtotals (before tax) by
     invoice month, void invoices excluded (kept apart as void_invoiced_amount), and credit
     notes (not void) by month issued. net_revenue = invoiced - credited. Only documents dated
-    on or before the as-of date.
+    on or before the as-of date. _batch_ids: the load batches of the month's invoices and
+    credit notes.
 -#}
 with
 
@@ -14,7 +15,8 @@ invoices as (
         cast({{ dbt.date_trunc('month', 'invoice_date') }} as date) as month_start,
         currency,
         status,
-        subtotal
+        subtotal,
+        _batch_id
     from {{ ref('stg_billing__invoices') }}
     where invoice_date <= {{ as_of_date() }}
 
@@ -27,7 +29,8 @@ credit_notes as (
         customer_id,
         cast({{ dbt.date_trunc('month', 'issued_date') }} as date) as month_start,
         currency,
-        amount
+        amount,
+        _batch_id
     from {{ ref('stg_billing__credit_notes') }}
     where status <> 'void'
         and issued_date <= {{ as_of_date() }}
@@ -42,7 +45,8 @@ documents as (
         case when status = 'void' then subtotal else 0 end as void_invoiced_amount,
         cast(0 as decimal(18, 2)) as credited_amount,
         case when status <> 'void' then 1 else 0 end as invoice_count,
-        case when status = 'void' then 1 else 0 end as void_invoice_count
+        case when status = 'void' then 1 else 0 end as void_invoice_count,
+        _batch_id
     from invoices
 
     union all
@@ -53,7 +57,8 @@ documents as (
         cast(0 as decimal(18, 2)) as void_invoiced_amount,
         amount as credited_amount,
         0 as invoice_count,
-        0 as void_invoice_count
+        0 as void_invoice_count,
+        _batch_id
     from credit_notes
 
 ),
@@ -70,7 +75,8 @@ final as (
         cast(sum(invoiced_amount) as decimal(18, 2)) as invoiced_amount,
         cast(sum(void_invoiced_amount) as decimal(18, 2)) as void_invoiced_amount,
         cast(sum(credited_amount) as decimal(18, 2)) as credited_amount,
-        cast(sum(invoiced_amount) - sum(credited_amount) as decimal(18, 2)) as net_revenue
+        cast(sum(invoiced_amount) - sum(credited_amount) as decimal(18, 2)) as net_revenue,
+        {{ batch_ids_agg('_batch_id') }} as _batch_ids
     from documents
     group by 1, 2, 3, 4
 

@@ -5,6 +5,7 @@
       - billing_starts_after_deployment: the line item starts after the deployment date.
     unbilled_days = deployment -> start of billing (the as-of date while billing has not
     started). Only deployments on or before the as-of date count as deployed.
+    _batch_ids: the load batches of the deployment and of its line item.
 -#}
 with
 
@@ -19,7 +20,8 @@ line_items as (
     select
         subscription_line_item_key,
         start_date,
-        end_date
+        end_date,
+        _batch_id
     from {{ ref('stg_billing__subscription_line_items') }}
 
 ),
@@ -36,7 +38,8 @@ joined as (
         case when deployments.deployed_date <= {{ as_of_date() }} then deployments.deployed_date end as deployed_date,
         line_items.subscription_line_item_key as billing_line_item_key,
         line_items.start_date as billing_start_date,
-        line_items.end_date as billing_end_date
+        line_items.end_date as billing_end_date,
+        {{ batch_ids_concat(['deployments._batch_id', 'line_items._batch_id']) }} as _batch_ids
     from deployments
     left join line_items
         on line_items.subscription_line_item_key = deployments.subscription_line_item_key
@@ -80,7 +83,8 @@ final as (
             when billing_start_date > deployed_date
                 then {{ dbt.datediff('deployed_date', 'billing_start_date', 'day') }}
             else 0
-        end as unbilled_days
+        end as unbilled_days,
+        _batch_ids
     from joined
 
 )

@@ -4,6 +4,7 @@
     invoices voided later included: the basis of the commission statements) to customers
     the partner sourced; the part on void invoices is also shown apart. Each invoice
     currency is converted at the month's rate and rounded to cents, then summed.
+    _batch_ids: the load batches of the sourced customers' months (int_customer_revenue_monthly).
 -#}
 with
 
@@ -38,7 +39,8 @@ per_currency as (
         count(distinct revenue.customer_id) as sourced_customers,
         sum(revenue.invoice_count + revenue.void_invoice_count) as invoice_count,
         sum(revenue.invoiced_amount + revenue.void_invoiced_amount) as invoiced_amount,
-        sum(revenue.void_invoiced_amount) as void_invoiced_amount
+        sum(revenue.void_invoiced_amount) as void_invoiced_amount,
+        {{ batch_ids_agg('revenue._batch_ids') }} as _batch_ids
     from revenue
     inner join customers
         on customers.tenant_id = revenue.tenant_id
@@ -71,7 +73,8 @@ final as (
         sum(sourced_customers) as sourced_customers,
         sum(invoice_count) as invoice_count,
         cast(sum(invoiced_amount_partner_currency) as decimal(18, 2)) as partner_revenue,
-        cast(sum(void_amount_partner_currency) as decimal(18, 2)) as void_invoiced_revenue
+        cast(sum(void_amount_partner_currency) as decimal(18, 2)) as void_invoiced_revenue,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from converted
     group by 1, 2, 3, 4
 

@@ -3,6 +3,7 @@
     Partial deliveries: the order is fully received on the first receipt date at which the
     cumulative accepted quantity reaches the ordered quantity (rejected units do not count);
     procurement lead time = ordered -> fully received (days), null while still outstanding.
+    _batch_ids: the load batches of the order and of its receipts.
 -#}
 with
 
@@ -21,6 +22,7 @@ receipts as (
         received_date,
         quantity_received,
         quantity_rejected,
+        _batch_id,
         sum(quantity_received) over (
             partition by tenant_id, po_id
             order by received_date, receipt_id
@@ -42,7 +44,8 @@ rolled_up as (
         sum(receipts.quantity_received) as quantity_received,
         sum(receipts.quantity_rejected) as quantity_rejected,
         min(case when receipts.cumulative_quantity_received >= purchase_orders.quantity
-            then receipts.received_date end) as fully_received_date
+            then receipts.received_date end) as fully_received_date,
+        {{ batch_ids_agg('receipts._batch_id') }} as _batch_ids
     from receipts
     inner join purchase_orders
         on purchase_orders.tenant_id = receipts.tenant_id
@@ -83,7 +86,8 @@ final as (
             when rolled_up.fully_received_date is not null
                 then rolled_up.fully_received_date > purchase_orders.expected_date
             else purchase_orders.expected_date < {{ as_of_date() }}
-        end as is_late
+        end as is_late,
+        {{ batch_ids_concat(['purchase_orders._batch_id', 'rolled_up._batch_ids']) }} as _batch_ids
     from purchase_orders
     left join rolled_up
         on rolled_up.tenant_id = purchase_orders.tenant_id

@@ -35,27 +35,9 @@ customer_month_amounts as (
         sum(monthly_amount_reporting) as mrr,
         sum(monthly_amount) as mrr_original,
         sum(monthly_amount_group) as mrr_group,
-        count(*) as active_line_items
+        count(*) as active_line_items,
+        {{ batch_ids_agg('_batch_id') }} as _batch_ids
     from line_months
-    group by tenant_id, customer_id, month_start
-
-),
-
-batches as (
-
-    select distinct tenant_id, customer_id, month_start, _batch_id
-    from line_months
-
-),
-
-customer_month_batches as (
-
-    select
-        tenant_id,
-        customer_id,
-        month_start,
-        {{ dbt.listagg('_batch_id', "', '", 'order by _batch_id') }} as _batch_ids
-    from batches
     group by tenant_id, customer_id, month_start
 
 ),
@@ -118,7 +100,7 @@ final as (
         customer_currencies.group_currency,
         coalesce(amounts.mrr_group, 0) as mrr_group,
         coalesce(amounts.active_line_items, 0) as active_line_items,
-        customer_month_batches._batch_ids
+        amounts._batch_ids
     from spine
     inner join customer_currencies
         on spine.tenant_id = customer_currencies.tenant_id
@@ -127,10 +109,6 @@ final as (
         on spine.tenant_id = amounts.tenant_id
         and spine.customer_id = amounts.customer_id
         and spine.month_start = amounts.month_start
-    left join customer_month_batches
-        on spine.tenant_id = customer_month_batches.tenant_id
-        and spine.customer_id = customer_month_batches.customer_id
-        and spine.month_start = customer_month_batches.month_start
 
 )
 

@@ -137,7 +137,8 @@ final as (
         case
             when first_invoice_date is not null then {{ dbt.datediff('due_date', 'first_invoice_date', 'day') }}
         end as days_invoiced_after_due,
-        {{ dbt.datediff('due_date', as_of_date(), 'day') }} as age_days
+        {{ dbt.datediff('due_date', as_of_date(), 'day') }} as age_days,
+        _batch_ids
     from exceptions
 
 )

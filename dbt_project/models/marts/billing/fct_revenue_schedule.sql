@@ -7,6 +7,7 @@
     months add up exactly to the amount. Point-in-time and usage obligations (one-day or
     one-month windows) fall in a single month. Months after the as-of month are the scheduled
     (not yet recognised) part of periods already started.
+    _batch_ids: the obligation's (int_revenue_obligations).
 -#}
 with
 
@@ -76,7 +77,8 @@ final as (
         case
             when revenue_month <= cast({{ dbt.date_trunc('month', as_of_date()) }} as date) then true
             else false
-        end as is_recognized_by_as_of
+        end as is_recognized_by_as_of,
+        _batch_ids
     from spread
 
 )

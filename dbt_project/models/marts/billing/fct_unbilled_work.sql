@@ -61,7 +61,8 @@ final as (
             when {{ dbt.datediff('delivered_date', as_of_date(), 'day') }} <= 90 then '61-90'
             when {{ dbt.datediff('delivered_date', as_of_date(), 'day') }} <= 180 then '91-180'
             else '181+'
-        end as aging_bucket
+        end as aging_bucket,
+        _batch_ids
     from delivered
 
 )

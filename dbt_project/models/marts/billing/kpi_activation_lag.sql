@@ -3,6 +3,7 @@
     to service activation. Contracts not activated by the as-of date have no lag yet; their
     days_waiting counts the days since signature. Renewals activate when the previous term
     ends, so their lag mostly reflects how early they were signed (see contract_type).
+    _batch_ids: the load batch of the contract.
 -#}
 with
 
@@ -37,7 +38,8 @@ final as (
         case
             when service_activated_date is null or service_activated_date > {{ as_of_date() }}
                 then {{ dbt.datediff('signed_date', as_of_date(), 'day') }}
-        end as days_waiting
+        end as days_waiting,
+        _batch_id as _batch_ids
     from contracts
 
 )

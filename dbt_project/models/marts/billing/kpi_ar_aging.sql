@@ -49,7 +49,8 @@ aged as (
         sum(case when aging_bucket = '1-30' then open_amount else 0 end) as ar_1_30_amount,
         sum(case when aging_bucket = '31-60' then open_amount else 0 end) as ar_31_60_amount,
         sum(case when aging_bucket = '61-90' then open_amount else 0 end) as ar_61_90_amount,
-        sum(case when aging_bucket = '90+' then open_amount else 0 end) as ar_over_90_amount
+        sum(case when aging_bucket = '90+' then open_amount else 0 end) as ar_over_90_amount,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from receivables
     group by tenant_id, month_start, currency
 
@@ -61,7 +62,8 @@ billed_90_days as (
         invoices.tenant_id,
         month_ends.month_start,
         invoices.currency,
-        sum(invoices.total_amount) as billed_last_90_days_amount
+        sum(invoices.total_amount) as billed_last_90_days_amount,
+        {{ batch_ids_agg('invoices._batch_id') }} as _batch_ids
     from invoices
     inner join month_ends
         on invoices.invoice_date <= month_ends.month_end
@@ -83,7 +85,8 @@ combined as (
         coalesce(aged.ar_31_60_amount, 0) as ar_31_60_amount,
         coalesce(aged.ar_61_90_amount, 0) as ar_61_90_amount,
         coalesce(aged.ar_over_90_amount, 0) as ar_over_90_amount,
-        coalesce(billed_90_days.billed_last_90_days_amount, 0) as billed_last_90_days_amount
+        coalesce(billed_90_days.billed_last_90_days_amount, 0) as billed_last_90_days_amount,
+        {{ batch_ids_concat(['aged._batch_ids', 'billed_90_days._batch_ids']) }} as _batch_ids
     from aged
     full outer join billed_90_days
         on aged.tenant_id = billed_90_days.tenant_id
@@ -109,7 +112,8 @@ final as (
         case
             when combined.billed_last_90_days_amount > 0
                 then cast(combined.ar_total_amount * 90 / combined.billed_last_90_days_amount as decimal(18, 1))
-        end as dso_days
+        end as dso_days,
+        combined._batch_ids
     from combined
     inner join month_ends
         on combined.aging_month = month_ends.month_start

@@ -24,7 +24,8 @@ monthly as (
         sum(ar_31_60_amount_group) as ar_31_60_amount_group,
         sum(ar_61_90_amount_group) as ar_61_90_amount_group,
         sum(ar_over_90_amount_group) as ar_over_90_amount_group,
-        sum(billed_last_90_days_amount_group) as billed_last_90_days_amount_group
+        sum(billed_last_90_days_amount_group) as billed_last_90_days_amount_group,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from aging
     group by aging_month
 

@@ -24,7 +24,8 @@ monthly as (
         sum(ar_over_90_amount_reporting) as ar_over_90_amount_reporting,
         sum(billed_last_90_days_amount_reporting) as billed_last_90_days_amount_reporting,
         sum(ar_total_amount_group) as ar_total_amount_group,
-        sum(billed_last_90_days_amount_group) as billed_last_90_days_amount_group
+        sum(billed_last_90_days_amount_group) as billed_last_90_days_amount_group,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from aging
     group by tenant_id, aging_month
 

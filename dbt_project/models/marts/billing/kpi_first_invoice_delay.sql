@@ -5,6 +5,7 @@
     activation. is_delayed: first invoice (or still waiting) more than
     var billing_first_invoice_delay_days (default 45) days after activation — recurring fees
     start on the first of the month after activation, so up to ~34 days is normal.
+    _batch_ids: the load batches of the contract and of its invoices the first is taken from.
 -#}
 with
 
@@ -20,7 +21,8 @@ first_invoices as (
     select
         tenant_id,
         contract_id,
-        min(invoice_date) as first_invoice_date
+        min(invoice_date) as first_invoice_date,
+        {{ batch_ids_agg('_batch_id') }} as _batch_ids
     from {{ ref('stg_billing__invoices') }}
     where contract_id is not null
         and status <> 'void'
@@ -50,7 +52,8 @@ joined as (
         case
             when first_invoices.first_invoice_date is null
                 then {{ dbt.datediff('contracts.service_activated_date', as_of_date(), 'day') }}
-        end as days_waiting
+        end as days_waiting,
+        {{ batch_ids_concat(['contracts._batch_id', 'first_invoices._batch_ids']) }} as _batch_ids
     from contracts
     left join first_invoices
         on contracts.tenant_id = first_invoices.tenant_id

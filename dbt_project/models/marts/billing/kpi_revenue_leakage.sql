@@ -33,7 +33,8 @@ per_period as (
             when expected_amount > billed_amount_valid then expected_amount - billed_amount_valid
             else cast(0 as decimal(18, 2))
         end as leakage_amount,
-        case when invoice_line_count = 0 then 1 else 0 end as is_unbilled
+        case when invoice_line_count = 0 then 1 else 0 end as is_unbilled,
+        _batch_ids
     from periods
 
 ),
@@ -51,7 +52,8 @@ monthly as (
         sum(billed_amount_valid) as billed_amount,
         sum(leakage_amount) as leakage_amount,
         sum(case when is_unbilled = 1 then leakage_amount else 0 end) as missed_invoice_leakage_amount,
-        sum(case when is_unbilled = 0 then leakage_amount else 0 end) as under_billed_leakage_amount
+        sum(case when is_unbilled = 0 then leakage_amount else 0 end) as under_billed_leakage_amount,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from per_period
     group by tenant_id, due_month, currency
 
@@ -73,7 +75,8 @@ final as (
                                     'missed_invoice_leakage_amount', 'under_billed_leakage_amount'], 'fx_reporting.rate', 'fx_group.rate') }},
         case
             when monthly.expected_amount > 0 then cast(monthly.leakage_amount / monthly.expected_amount as decimal(18, 6))
-        end as leakage_rate
+        end as leakage_rate,
+        monthly._batch_ids
     from monthly
     left join tenants
         on monthly.tenant_id = tenants.tenant_id

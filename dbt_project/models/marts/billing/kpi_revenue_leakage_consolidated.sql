@@ -22,7 +22,8 @@ final as (
         sum(billed_amount_group) as billed_amount_group,
         sum(leakage_amount_group) as leakage_amount_group,
         sum(missed_invoice_leakage_amount_group) as missed_invoice_leakage_amount_group,
-        sum(under_billed_leakage_amount_group) as under_billed_leakage_amount_group
+        sum(under_billed_leakage_amount_group) as under_billed_leakage_amount_group,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from leakage
     group by leakage_month
 

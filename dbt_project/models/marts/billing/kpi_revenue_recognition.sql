@@ -36,7 +36,8 @@ monthly as (
         sum(deferred_opening_amount) as deferred_opening_amount,
         sum(deferred_closing_amount) as deferred_closing_amount,
         sum(unbilled_opening_amount) as unbilled_opening_amount,
-        sum(unbilled_closing_amount) as unbilled_closing_amount
+        sum(unbilled_closing_amount) as unbilled_closing_amount,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from by_contract
     group by tenant_id, revenue_month, currency
 
@@ -55,7 +56,8 @@ final as (
         {{ fx_convert_columns([
             'billed_amount', 'credited_amount', 'net_billed_amount', 'recognized_amount',
             'deferred_opening_amount', 'deferred_closing_amount',
-            'unbilled_opening_amount', 'unbilled_closing_amount'], 'fx_reporting.rate', 'fx_group.rate') }}
+            'unbilled_opening_amount', 'unbilled_closing_amount'], 'fx_reporting.rate', 'fx_group.rate') }},
+        monthly._batch_ids
     from monthly
     left join tenants
         on monthly.tenant_id = tenants.tenant_id

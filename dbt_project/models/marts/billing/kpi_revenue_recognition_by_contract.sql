@@ -8,6 +8,9 @@
     the start: deferred revenue = the position where positive, unbilled (accrued) revenue =
     minus the position where negative. Hence, every month:
     net billed - recognised = (deferred closing - opening) - (unbilled closing - opening).
+    _batch_ids: the load batches of every flow of the account up to the month (invoice lines
+    and invoices, credit notes, the revenue schedule's obligations), as the balances rest on
+    them all.
 -#}
 with
 
@@ -19,7 +22,8 @@ invoice_lines as (
         invoices.contract_id,
         invoices.currency,
         cast({{ dbt.date_trunc('month', 'invoices.invoice_date') }} as date) as activity_month,
-        lines.amount
+        lines.amount,
+        {{ batch_ids_concat(['lines._batch_id', 'invoices._batch_id']) }} as _batch_ids
     from {{ ref('stg_billing__invoice_lines') }} as lines
     inner join {{ ref('stg_billing__invoices') }} as invoices
         on lines.invoice_key = invoices.invoice_key
@@ -36,7 +40,8 @@ credit_notes as (
         invoices.contract_id,
         invoices.currency,
         cast({{ dbt.date_trunc('month', 'credit_notes.issued_date') }} as date) as activity_month,
-        credit_notes.amount
+        credit_notes.amount,
+        {{ batch_ids_concat(['credit_notes._batch_id', 'invoices._batch_id']) }} as _batch_ids
     from {{ ref('stg_billing__credit_notes') }} as credit_notes
     inner join {{ ref('stg_billing__invoices') }} as invoices
         on credit_notes.invoice_key = invoices.invoice_key
@@ -53,7 +58,8 @@ schedule as (
         contract_id,
         currency,
         revenue_month as activity_month,
-        recognized_amount
+        recognized_amount,
+        _batch_ids
     from {{ ref('fct_revenue_schedule') }}
     where is_recognized_by_as_of
 
@@ -65,21 +71,24 @@ flows as (
         tenant_id, customer_id, contract_id, currency, activity_month,
         amount as billed_amount,
         cast(0 as decimal(18, 2)) as credited_amount,
-        cast(0 as decimal(18, 2)) as recognized_amount
+        cast(0 as decimal(18, 2)) as recognized_amount,
+        _batch_ids
     from invoice_lines
     union all
     select
         tenant_id, customer_id, contract_id, currency, activity_month,
         cast(0 as decimal(18, 2)),
         amount,
-        cast(0 as decimal(18, 2))
+        cast(0 as decimal(18, 2)),
+        _batch_ids
     from credit_notes
     union all
     select
         tenant_id, customer_id, contract_id, currency, activity_month,
         cast(0 as decimal(18, 2)),
         cast(0 as decimal(18, 2)),
-        recognized_amount
+        recognized_amount,
+        _batch_ids
     from schedule
 
 ),
@@ -94,7 +103,8 @@ monthly_flows as (
         activity_month,
         sum(billed_amount) as billed_amount,
         sum(credited_amount) as credited_amount,
-        sum(recognized_amount) as recognized_amount
+        sum(recognized_amount) as recognized_amount,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from flows
     group by tenant_id, customer_id, contract_id, currency, activity_month
 
@@ -132,7 +142,8 @@ account_months as (
         coalesce(monthly_flows.billed_amount, 0) as billed_amount,
         coalesce(monthly_flows.credited_amount, 0) as credited_amount,
         coalesce(monthly_flows.billed_amount, 0) - coalesce(monthly_flows.credited_amount, 0) as net_billed_amount,
-        coalesce(monthly_flows.recognized_amount, 0) as recognized_amount
+        coalesce(monthly_flows.recognized_amount, 0) as recognized_amount,
+        monthly_flows._batch_ids as flow_batch_ids
     from accounts
     inner join months
         on months.month_start >= accounts.first_month
@@ -156,7 +167,9 @@ positions as (
             partition by tenant_id, customer_id, contract_id, currency
             order by revenue_month
             rows between unbounded preceding and current row
-        ) as closing_position
+        ) as closing_position,
+        {{ batch_ids_agg('flow_batch_ids', over='partition by tenant_id, customer_id, contract_id, currency '
+            ~ 'order by revenue_month rows between unbounded preceding and current row') }} as _batch_ids
     from account_months
 
 ),
@@ -186,7 +199,8 @@ final as (
         case when opening_position > 0 then opening_position else 0 end as deferred_opening_amount,
         case when closing_position > 0 then closing_position else 0 end as deferred_closing_amount,
         case when opening_position < 0 then -opening_position else 0 end as unbilled_opening_amount,
-        case when closing_position < 0 then -closing_position else 0 end as unbilled_closing_amount
+        case when closing_position < 0 then -closing_position else 0 end as unbilled_closing_amount,
+        _batch_ids
     from balances
 
 )

@@ -18,7 +18,8 @@ final as (
         sum(net_billed_amount_group) as net_billed_amount_group,
         sum(recognized_amount_group) as recognized_amount_group,
         sum(deferred_closing_amount_group) as deferred_closing_amount_group,
-        sum(unbilled_closing_amount_group) as unbilled_closing_amount_group
+        sum(unbilled_closing_amount_group) as unbilled_closing_amount_group,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from recognition
     group by revenue_month
 

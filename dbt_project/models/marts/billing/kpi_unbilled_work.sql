@@ -30,7 +30,8 @@ grouped as (
         sum(unbilled_amount) as unbilled_amount,
         sum(case when is_due then unbilled_amount else 0 end) as overdue_unbilled_amount,
         max(age_days) as oldest_age_days,
-        avg(age_days) as average_age_days
+        avg(age_days) as average_age_days,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from work
     group by tenant_id, currency, work_type, aging_bucket
 
@@ -51,7 +52,8 @@ final as (
         grouped.overdue_item_count,
         {{ fx_convert_columns(['unbilled_amount', 'overdue_unbilled_amount'], 'fx_reporting.rate', 'fx_group.rate') }},
         grouped.oldest_age_days,
-        cast(grouped.average_age_days as decimal(18, 1)) as average_age_days
+        cast(grouped.average_age_days as decimal(18, 1)) as average_age_days,
+        grouped._batch_ids
     from grouped
     left join tenants
         on grouped.tenant_id = tenants.tenant_id

@@ -20,7 +20,8 @@ final as (
         sum(overdue_item_count) as overdue_item_count,
         sum(unbilled_amount_group) as unbilled_amount_group,
         sum(overdue_unbilled_amount_group) as overdue_unbilled_amount_group,
-        max(oldest_age_days) as oldest_age_days
+        max(oldest_age_days) as oldest_age_days,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from unbilled
     group by work_type, aging_bucket
 

@@ -4,6 +4,7 @@
     rejection (the final decision); outcome = that decision, 'pending' while undecided.
     Turnaround = submitted -> decided. A request is a resubmission when an earlier request
     of the same workflow exists for the same object.
+    _batch_ids: the load batches of the request's events.
 -#}
 with
 
@@ -45,7 +46,8 @@ requests as (
         sum(case when action = 'escalated' then 1 else 0 end) as escalation_count,
         sum(case when action = 'rejected' then 1 else 0 end) as rejection_count,
         max(amount) as amount,
-        max(currency) as currency
+        max(currency) as currency,
+        {{ batch_ids_agg('_batch_id') }} as _batch_ids
     from events
     group by 1, 2
 
@@ -68,7 +70,8 @@ joined as (
         requests.rejection_count,
         case when requests.escalation_count > 0 then true else false end as is_escalated,
         requests.amount,
-        requests.currency
+        requests.currency,
+        requests._batch_ids
     from requests
     left join decisions
         on decisions.tenant_id = requests.tenant_id
@@ -107,7 +110,8 @@ final as (
         cast({{ dbt.datediff('submitted_at', 'decided_at', 'second') }} as {{ operations_type_double() }}) / 86400
             as turnaround_days,
         amount,
-        currency
+        currency,
+        _batch_ids
     from joined
 
 )

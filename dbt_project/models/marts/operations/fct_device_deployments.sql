@@ -4,6 +4,8 @@
     project's purchase order for the item (the item's standard cost when there is none), in
     the item currency, the tenant's reporting currency and the group currency at the rate of
     the deployment month (the commitment month while not deployed).
+    _batch_ids: the load batches of the deployment, its line item and the unit cost's source
+    (the project's purchase orders for the item, or the inventory item).
 -#}
 with
 
@@ -21,7 +23,7 @@ billing as (
 
 items as (
 
-    select inventory_item_key, item_name, unit_cost, currency from {{ ref('stg_procurement__inventory_items') }}
+    select inventory_item_key, item_name, unit_cost, currency, _batch_id from {{ ref('stg_procurement__inventory_items') }}
 
 ),
 
@@ -32,7 +34,8 @@ project_orders as (
         project_id,
         item_id,
         sum(quantity * unit_cost) / sum(quantity) as unit_cost,
-        min(currency) as currency
+        min(currency) as currency,
+        {{ batch_ids_agg('_batch_id') }} as _batch_ids
     from {{ ref('stg_procurement__purchase_orders') }}
     where project_id is not null
         and status <> 'cancelled'
@@ -88,7 +91,11 @@ joined as (
             as unit_cost_source,
         cast(coalesce(project_orders.unit_cost, items.unit_cost) as decimal(18, 4)) as unit_cost,
         coalesce(project_orders.currency, items.currency) as currency,
-        tenants.reporting_currency
+        tenants.reporting_currency,
+        {{ batch_ids_concat([
+            'billing._batch_ids',
+            'case when project_orders.unit_cost is not null then project_orders._batch_ids else items._batch_id end',
+        ]) }} as _batch_ids
     from deployments
     inner join billing
         on billing.device_deployment_key = deployments.device_deployment_key

@@ -1,6 +1,7 @@
 {#-
     One row per project milestone, with its project and the slippage measures as of the
     reporting date. A milestone completed after the as-of date counts as still open.
+    _batch_ids: the load batches of the milestone and of its project.
 -#}
 with
 
@@ -35,7 +36,8 @@ joined as (
         milestones.currency,
         milestones.planned_date,
         case when milestones.completed_date <= {{ as_of_date() }}
-            then milestones.completed_date end as completed_date
+            then milestones.completed_date end as completed_date,
+        {{ batch_ids_concat(['milestones._batch_id', 'projects._batch_id']) }} as _batch_ids
     from milestones
     inner join projects
         on milestones.implementation_project_key = projects.implementation_project_key

@@ -2,7 +2,7 @@
     One row per purchase order (ordered on or before the as-of date) with vendor, item, its
     receipts rolled up (int_purchase_orders_receipts_rolled_up) and the order value in the
     order currency, the tenant's reporting currency and the group currency at the order
-    month's rate.
+    month's rate. _batch_ids: the load batches of the order and of its receipts.
 -#}
 with
 
@@ -73,7 +73,8 @@ joined as (
         purchase_orders.unit_cost,
         purchase_orders.currency,
         tenants.reporting_currency,
-        cast(purchase_orders.quantity * purchase_orders.unit_cost as decimal(18, 2)) as order_amount
+        cast(purchase_orders.quantity * purchase_orders.unit_cost as decimal(18, 2)) as order_amount,
+        receipts._batch_ids
     from purchase_orders
     inner join receipts
         on receipts.tenant_id = purchase_orders.tenant_id

@@ -1,6 +1,7 @@
 {#-
     One row per stock movement booked on or before the as-of date, signed (positive in,
     negative out), with the item and its value at the item's standard unit cost.
+    _batch_ids: the load batches of the movement and of the item (its unit cost).
 -#}
 with
 
@@ -13,7 +14,7 @@ movements as (
 
 items as (
 
-    select inventory_item_key, item_name, unit_cost, currency from {{ ref('stg_procurement__inventory_items') }}
+    select inventory_item_key, item_name, unit_cost, currency, _batch_id from {{ ref('stg_procurement__inventory_items') }}
 
 ),
 
@@ -37,7 +38,8 @@ final as (
         case when movements.quantity < 0 then -movements.quantity else 0 end as quantity_out,
         items.unit_cost,
         items.currency,
-        cast(round(movements.quantity * items.unit_cost, 2) as decimal(18, 2)) as movement_value
+        cast(round(movements.quantity * items.unit_cost, 2) as decimal(18, 2)) as movement_value,
+        {{ batch_ids_concat(['movements._batch_id', 'items._batch_id']) }} as _batch_ids
     from movements
     left join items
         on items.inventory_item_key = movements.inventory_item_key

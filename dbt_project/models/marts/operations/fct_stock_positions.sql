@@ -5,6 +5,8 @@
     signed movement up to the month end; opening = closing - the month's net change. Valued
     at the item's standard unit cost in the item currency, the tenant's reporting currency
     and the group currency at the month's rate.
+    _batch_ids: the load batches of the item (reorder point, unit cost) and of every movement
+    up to the month end, as the closing quantity sums them all.
 -#}
 with
 
@@ -23,7 +25,8 @@ items as (
         item_name,
         unit_cost,
         currency,
-        reorder_point
+        reorder_point,
+        _batch_id
     from {{ ref('stg_procurement__inventory_items') }}
 
 ),
@@ -81,7 +84,8 @@ monthly_movements as (
         sum(case when movement_type = 'return' then quantity else 0 end) as quantity_returned,
         sum(case when movement_type = 'adjustment' then quantity else 0 end) as quantity_adjusted,
         sum(case when movement_type = 'write_off' then -quantity else 0 end) as quantity_written_off,
-        count(*) as movement_count
+        count(*) as movement_count,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from movements
     group by 1, 2
 
@@ -106,7 +110,9 @@ positions as (
             partition by item_months.inventory_item_key
             order by item_months.month_start
             rows between unbounded preceding and current row
-        ) as closing_quantity
+        ) as closing_quantity,
+        {{ batch_ids_agg('monthly_movements._batch_ids', over='partition by item_months.inventory_item_key '
+            ~ 'order by item_months.month_start rows between unbounded preceding and current row') }} as _batch_ids
     from item_months
     left join monthly_movements
         on monthly_movements.inventory_item_key = item_months.inventory_item_key
@@ -139,7 +145,8 @@ joined as (
         items.unit_cost,
         items.currency,
         tenants.reporting_currency,
-        cast(round(positions.closing_quantity * items.unit_cost, 2) as decimal(18, 2)) as stock_value
+        cast(round(positions.closing_quantity * items.unit_cost, 2) as decimal(18, 2)) as stock_value,
+        {{ batch_ids_concat(['positions._batch_ids', 'items._batch_id']) }} as _batch_ids
     from positions
     inner join items
         on items.inventory_item_key = positions.inventory_item_key

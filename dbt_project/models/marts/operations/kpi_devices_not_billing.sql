@@ -34,7 +34,8 @@ final as (
         not_billing_reason,
         is_not_billing_as_of,
         unbilled_days,
-        quantity * unbilled_days as unbilled_device_days
+        quantity * unbilled_days as unbilled_device_days,
+        _batch_ids
     from deployments
 
 )

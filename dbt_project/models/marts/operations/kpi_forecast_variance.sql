@@ -8,6 +8,8 @@
     original currency of the forecast is kept) and in the group currency at the month's rate
     (the latest rate for months after the as-of month).
     variance = actual - forecast; variance_pct = variance / forecast.
+    _batch_ids: the load batches of the forecasts submitted for the month (the latest is taken
+    from them) and of the bookings or revenue behind the actual.
 -#}
 with
 
@@ -35,7 +37,8 @@ forecasts_ranked as (
         row_number() over (
             partition by tenant_id, forecast_month, segment, metric
             order by submitted_date desc, forecast_id desc
-        ) as recency
+        ) as recency,
+        {{ batch_ids_agg('_batch_id', over='partition by tenant_id, forecast_month, segment, metric') }} as _batch_ids
     from {{ ref('stg_crm__forecasts') }}
     where submitted_date <= {{ as_of_date() }}
 
@@ -50,7 +53,8 @@ forecasts as (
         forecasts_ranked.metric,
         forecasts_ranked.currency as forecast_currency,
         forecasts_ranked.amount as forecast_amount_original,
-        {{ fx_convert_amount('forecasts_ranked.amount', 'to_reporting.rate') }} as forecast_amount
+        {{ fx_convert_amount('forecasts_ranked.amount', 'to_reporting.rate') }} as forecast_amount,
+        forecasts_ranked._batch_ids
     from forecasts_ranked
     inner join tenants
         on tenants.tenant_id = forecasts_ranked.tenant_id
@@ -67,7 +71,8 @@ actual_components as (
         signed_month as month_start,
         'bookings' as metric,
         currency,
-        first_year_value as amount
+        first_year_value as amount,
+        _batch_ids
     from {{ ref('int_contract_bookings_valued') }}
 
     union all
@@ -78,7 +83,8 @@ actual_components as (
         month_start,
         'revenue' as metric,
         currency,
-        net_revenue as amount
+        net_revenue as amount,
+        _batch_ids
     from {{ ref('int_customer_revenue_monthly') }}
 
 ),
@@ -90,7 +96,8 @@ actuals as (
         actual_components.month_start,
         customers.segment,
         actual_components.metric,
-        sum({{ fx_convert_amount('actual_components.amount', 'to_reporting.rate') }}) as actual_amount
+        sum({{ fx_convert_amount('actual_components.amount', 'to_reporting.rate') }}) as actual_amount,
+        {{ batch_ids_agg('actual_components._batch_ids') }} as _batch_ids
     from actual_components
     inner join customers
         on customers.tenant_id = actual_components.tenant_id
@@ -113,7 +120,8 @@ compared as (
         forecasts.forecast_amount_original,
         cast(coalesce(forecasts.forecast_amount, 0) as decimal(18, 2)) as forecast_amount,
         cast(coalesce(actuals.actual_amount, 0) as decimal(18, 2)) as actual_amount,
-        case when forecasts.tenant_id is not null then true else false end as has_forecast
+        case when forecasts.tenant_id is not null then true else false end as has_forecast,
+        {{ batch_ids_concat(['forecasts._batch_ids', 'actuals._batch_ids']) }} as _batch_ids
     from forecasts
     full outer join actuals
         on actuals.tenant_id = forecasts.tenant_id
@@ -145,7 +153,8 @@ final as (
         {{ fx_convert_amount('compared.forecast_amount', 'to_group.rate') }} as forecast_amount_group,
         {{ fx_convert_amount('compared.actual_amount', 'to_group.rate') }} as actual_amount_group,
         {{ fx_convert_amount('compared.actual_amount', 'to_group.rate') }}
-            - {{ fx_convert_amount('compared.forecast_amount', 'to_group.rate') }} as variance_group
+            - {{ fx_convert_amount('compared.forecast_amount', 'to_group.rate') }} as variance_group,
+        compared._batch_ids
     from compared
     inner join tenants
         on tenants.tenant_id = compared.tenant_id

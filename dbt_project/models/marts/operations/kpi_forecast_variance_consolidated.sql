@@ -25,7 +25,8 @@ final as (
         sum(variance_group) as variance_group,
         case when sum(forecast_amount_group) = 0 then null
             else cast(sum(variance_group) as {{ operations_type_double() }}) / sum(forecast_amount_group)
-        end as variance_pct
+        end as variance_pct,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from variance
     group by 1, 2, 3, 4, 5
 

@@ -6,6 +6,9 @@
     planned date (days) for milestones completed in the month. Slipping milestones = still
     open (not completed, not cancelled) past their planned date at the month end (the as-of
     date for the current month).
+    _batch_ids: the load batches of the projects and milestones counted in the month (started,
+    live, in flight, completed, slipping); a month where none counts rests on the tenant's
+    first projects, which open its months.
 -#}
 with
 
@@ -16,7 +19,8 @@ projects as (
         project_id,
         start_date,
         planned_go_live_date,
-        case when actual_go_live_date <= {{ as_of_date() }} then actual_go_live_date end as actual_go_live_date
+        case when actual_go_live_date <= {{ as_of_date() }} then actual_go_live_date end as actual_go_live_date,
+        _batch_id
     from {{ ref('stg_projects__implementation_projects') }}
     where status <> 'cancelled'
 
@@ -55,12 +59,30 @@ tenant_months as (
 
 ),
 
+first_projects as (
+
+    select
+        projects.tenant_id,
+        {{ batch_ids_agg('projects._batch_id') }} as _batch_ids
+    from projects
+    inner join (
+        select tenant_id, min(start_date) as first_start_date
+        from projects
+        group by tenant_id
+    ) as tenant_starts
+        on tenant_starts.tenant_id = projects.tenant_id
+        and tenant_starts.first_start_date = projects.start_date
+    group by projects.tenant_id
+
+),
+
 projects_started as (
 
     select
         tenant_id,
         cast({{ dbt.date_trunc('month', 'start_date') }} as date) as month_start,
-        count(*) as projects_started
+        count(*) as projects_started,
+        {{ batch_ids_agg('_batch_id') }} as _batch_ids
     from projects
     group by 1, 2
 
@@ -75,7 +97,8 @@ projects_live as (
         sum({{ dbt.datediff('start_date', 'actual_go_live_date', 'day') }}) as total_cycle_time_days,
         sum({{ dbt.datediff('start_date', 'planned_go_live_date', 'day') }}) as total_planned_cycle_time_days,
         sum({{ dbt.datediff('planned_go_live_date', 'actual_go_live_date', 'day') }}) as total_go_live_slip_days,
-        sum(case when actual_go_live_date > planned_go_live_date then 1 else 0 end) as projects_live_late
+        sum(case when actual_go_live_date > planned_go_live_date then 1 else 0 end) as projects_live_late,
+        {{ batch_ids_agg('_batch_id') }} as _batch_ids
     from projects
     where actual_go_live_date is not null
     group by 1, 2
@@ -87,7 +110,8 @@ projects_in_flight as (
     select
         tenant_months.tenant_id,
         tenant_months.month_start,
-        count(*) as projects_in_flight
+        count(*) as projects_in_flight,
+        {{ batch_ids_agg('projects._batch_id') }} as _batch_ids
     from tenant_months
     inner join projects
         on projects.tenant_id = tenant_months.tenant_id
@@ -104,7 +128,8 @@ milestones_completed as (
         cast({{ dbt.date_trunc('month', 'completed_date') }} as date) as month_start,
         count(*) as milestones_completed,
         sum(slippage_days) as total_milestone_slippage_days,
-        sum(case when is_completed_late then 1 else 0 end) as milestones_completed_late
+        sum(case when is_completed_late then 1 else 0 end) as milestones_completed_late,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from milestones
     where completed_date is not null
     group by 1, 2
@@ -116,7 +141,8 @@ milestones_slipping as (
     select
         tenant_months.tenant_id,
         tenant_months.month_start,
-        count(*) as milestones_slipping
+        count(*) as milestones_slipping,
+        {{ batch_ids_agg('milestones._batch_ids') }} as _batch_ids
     from tenant_months
     inner join milestones
         on milestones.tenant_id = tenant_months.tenant_id
@@ -150,7 +176,14 @@ final as (
         coalesce(milestones_completed.total_milestone_slippage_days, 0) as total_milestone_slippage_days,
         cast(milestones_completed.total_milestone_slippage_days as {{ operations_type_double() }})
             / milestones_completed.milestones_completed as avg_milestone_slippage_days,
-        coalesce(milestones_slipping.milestones_slipping, 0) as milestones_slipping
+        coalesce(milestones_slipping.milestones_slipping, 0) as milestones_slipping,
+        coalesce(
+            {{ batch_ids_concat([
+                'projects_started._batch_ids', 'projects_live._batch_ids', 'projects_in_flight._batch_ids',
+                'milestones_completed._batch_ids', 'milestones_slipping._batch_ids',
+            ]) }},
+            first_projects._batch_ids
+        ) as _batch_ids
     from tenant_months
     left join projects_started
         on projects_started.tenant_id = tenant_months.tenant_id
@@ -167,6 +200,8 @@ final as (
     left join milestones_slipping
         on milestones_slipping.tenant_id = tenant_months.tenant_id
         and milestones_slipping.month_start = tenant_months.month_start
+    left join first_projects
+        on first_projects.tenant_id = tenant_months.tenant_id
 
 )
 

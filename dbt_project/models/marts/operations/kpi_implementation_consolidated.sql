@@ -27,7 +27,8 @@ totals as (
         sum(milestones_completed) as milestones_completed,
         sum(milestones_completed_late) as milestones_completed_late,
         sum(total_milestone_slippage_days) as total_milestone_slippage_days,
-        sum(milestones_slipping) as milestones_slipping
+        sum(milestones_slipping) as milestones_slipping,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from tenant_months
     group by month_start
 
@@ -61,7 +62,8 @@ final as (
         case when milestones_completed > 0
             then cast(total_milestone_slippage_days as {{ operations_type_double() }}) / milestones_completed
         end as avg_milestone_slippage_days,
-        milestones_slipping
+        milestones_slipping,
+        _batch_ids
     from totals
 
 )

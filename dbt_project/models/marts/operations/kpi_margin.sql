@@ -14,6 +14,9 @@
     and rounded to cents), then each component converted to the tenant's reporting currency
     and the group currency; margin is recomputed from the converted components, so the
     identity holds exactly in every currency.
+    _batch_ids: the load batches of the month's invoices and credit notes, device deployments
+    (with their cost source), pass-through purchase orders (with their receipts) and projects,
+    and of the sourcing partner (its commission rate).
 -#}
 with
 
@@ -31,7 +34,7 @@ customers as (
 
 partners as (
 
-    select tenant_id, partner_id, commission_pct from {{ ref('stg_partners__partners') }}
+    select tenant_id, partner_id, commission_pct, _batch_id from {{ ref('stg_partners__partners') }}
 
 ),
 
@@ -43,7 +46,7 @@ tenants as (
 
 projects as (
 
-    select tenant_id, project_id, customer_id from {{ ref('stg_projects__implementation_projects') }}
+    select tenant_id, project_id, customer_id, _batch_id from {{ ref('stg_projects__implementation_projects') }}
 
 ),
 
@@ -57,7 +60,8 @@ components as (
         invoiced_amount,
         credited_amount,
         cast(0 as decimal(18, 2)) as device_cost,
-        cast(0 as decimal(18, 2)) as pass_through_cost
+        cast(0 as decimal(18, 2)) as pass_through_cost,
+        _batch_ids
     from {{ ref('int_customer_revenue_monthly') }}
 
     union all
@@ -70,7 +74,8 @@ components as (
         cast(0 as decimal(18, 2)) as invoiced_amount,
         cast(0 as decimal(18, 2)) as credited_amount,
         device_cost,
-        cast(0 as decimal(18, 2)) as pass_through_cost
+        cast(0 as decimal(18, 2)) as pass_through_cost,
+        _batch_ids
     from {{ ref('fct_device_deployments') }}
     where is_deployed
 
@@ -84,7 +89,8 @@ components as (
         cast(0 as decimal(18, 2)) as invoiced_amount,
         cast(0 as decimal(18, 2)) as credited_amount,
         cast(0 as decimal(18, 2)) as device_cost,
-        purchase_orders.order_amount as pass_through_cost
+        purchase_orders.order_amount as pass_through_cost,
+        {{ batch_ids_concat(['purchase_orders._batch_ids', 'projects._batch_id']) }} as _batch_ids
     from {{ ref('fct_purchase_orders') }} as purchase_orders
     inner join projects
         on projects.tenant_id = purchase_orders.tenant_id
@@ -104,7 +110,8 @@ in_customer_currency as (
         sum({{ fx_convert_amount('components.invoiced_amount', 'to_customer.rate') }}) as invoiced_revenue,
         sum({{ fx_convert_amount('components.credited_amount', 'to_customer.rate') }}) as credited_revenue,
         sum({{ fx_convert_amount('components.device_cost', 'to_customer.rate') }}) as device_cost,
-        sum({{ fx_convert_amount('components.pass_through_cost', 'to_customer.rate') }}) as pass_through_cost
+        sum({{ fx_convert_amount('components.pass_through_cost', 'to_customer.rate') }}) as pass_through_cost,
+        {{ batch_ids_agg('components._batch_ids') }} as _batch_ids
     from components
     inner join customers
         on customers.tenant_id = components.tenant_id
@@ -134,7 +141,8 @@ with_commission as (
         cast(in_customer_currency.device_cost as decimal(18, 2)) as device_cost,
         cast(round(in_customer_currency.invoiced_revenue * coalesce(partners.commission_pct, 0) / 100, 2)
             as decimal(18, 2)) as partner_commission,
-        cast(in_customer_currency.pass_through_cost as decimal(18, 2)) as pass_through_cost
+        cast(in_customer_currency.pass_through_cost as decimal(18, 2)) as pass_through_cost,
+        {{ batch_ids_concat(['in_customer_currency._batch_ids', 'partners._batch_id']) }} as _batch_ids
     from in_customer_currency
     inner join customers
         on customers.tenant_id = in_customer_currency.tenant_id
@@ -204,7 +212,8 @@ final as (
         cast(device_cost_group + partner_commission_group + pass_through_cost_group as decimal(18, 2))
             as direct_cost_group,
         cast(net_revenue_group - device_cost_group - partner_commission_group - pass_through_cost_group
-            as decimal(18, 2)) as margin_group
+            as decimal(18, 2)) as margin_group,
+        _batch_ids
     from converted
 
 )

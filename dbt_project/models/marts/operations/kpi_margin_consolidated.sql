@@ -27,7 +27,8 @@ final as (
         sum(margin_group) as margin_group,
         case when sum(net_revenue_group) = 0 then null
             else cast(sum(margin_group) as {{ operations_type_double() }}) / sum(net_revenue_group)
-        end as margin_pct
+        end as margin_pct,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from margin
     group by 1, 2, 3, 4
 

@@ -10,6 +10,8 @@
     rounding of converted revenue stays far below it, a wrong rate or a miscalculation does
     not. Amounts in the partner currency, the reporting currency and the group currency at
     the period month's rate.
+    _batch_ids: the load batches of the statement, the partner (agreed rate) and the sourced
+    revenue of the period (int_partner_revenue_monthly).
 -#}
 {%- set absolute_tolerance = 0.05 -%}
 {%- set relative_tolerance = 0.005 -%}
@@ -23,7 +25,7 @@ settlements as (
 
 partners as (
 
-    select tenant_id, partner_id, partner_name, partner_type, commission_pct from {{ ref('stg_partners__partners') }}
+    select tenant_id, partner_id, partner_name, partner_type, commission_pct, _batch_id from {{ ref('stg_partners__partners') }}
 
 ),
 
@@ -59,7 +61,8 @@ expected as (
         cast(round(coalesce(partner_revenue.partner_revenue, 0) * partners.commission_pct / 100, 2) as decimal(18, 2))
             as expected_commission,
         settlements.commission_amount as settled_commission,
-        case when partner_revenue.partner_revenue is null then true else false end as is_without_sourced_revenue
+        case when partner_revenue.partner_revenue is null then true else false end as is_without_sourced_revenue,
+        {{ batch_ids_concat(['settlements._batch_id', 'partners._batch_id', 'partner_revenue._batch_ids']) }} as _batch_ids
     from settlements
     inner join partners
         on partners.tenant_id = settlements.tenant_id

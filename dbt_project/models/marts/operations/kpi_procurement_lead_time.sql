@@ -40,7 +40,8 @@ final as (
         case when sum(case when receipt_status = 'received' then 1 else 0 end) = 0 then null
             else cast(sum(case when receipt_status = 'received' and not is_late then 1 else 0 end) as {{ operations_type_double() }})
                 / sum(case when receipt_status = 'received' then 1 else 0 end)
-        end as on_time_rate
+        end as on_time_rate,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from purchase_orders
     group by tenant_id, vendor_id, ordered_month
 

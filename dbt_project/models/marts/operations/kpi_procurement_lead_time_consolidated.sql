@@ -31,7 +31,8 @@ totals as (
         min(min_lead_time_days) as min_lead_time_days,
         max(max_lead_time_days) as max_lead_time_days,
         -- on_time_rate x fully received orders is a whole number of orders per vendor-month
-        sum(round(coalesce(on_time_rate, 0) * fully_received_orders)) as on_time_received_orders
+        sum(round(coalesce(on_time_rate, 0) * fully_received_orders)) as on_time_received_orders,
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from vendor_months
     group by vendor_category, ordered_month
 
@@ -62,7 +63,8 @@ final as (
         max_lead_time_days,
         case when fully_received_orders > 0
             then cast(on_time_received_orders as {{ operations_type_double() }}) / fully_received_orders
-        end as on_time_rate
+        end as on_time_rate,
+        _batch_ids
     from totals
 
 )

@@ -3,6 +3,7 @@
     current month). Committed not deployed = units of deployments committed on or before the
     date and not deployed by then (cancelled deployments excluded). A stockout is committed
     not deployed > stock on hand; shortfall is the difference.
+    _batch_ids: the position's (fct_stock_positions) and the load batches of the open commitments.
 -#}
 with
 
@@ -19,7 +20,8 @@ deployments as (
         item_id,
         quantity,
         committed_date,
-        deployed_date
+        deployed_date,
+        _batch_id
     from {{ ref('stg_procurement__device_deployments') }}
     where status <> 'cancelled'
 
@@ -32,7 +34,8 @@ committed as (
         positions.item_id,
         positions.month_start,
         sum(deployments.quantity) as committed_not_deployed_quantity,
-        count(*) as open_commitments
+        count(*) as open_commitments,
+        {{ batch_ids_agg('deployments._batch_id') }} as _batch_ids
     from positions
     inner join deployments
         on deployments.tenant_id = positions.tenant_id
@@ -61,7 +64,8 @@ final as (
             then true else false end as is_stockout,
         case when coalesce(committed.committed_not_deployed_quantity, 0) > positions.closing_quantity
             then coalesce(committed.committed_not_deployed_quantity, 0) - positions.closing_quantity
-            else 0 end as shortfall_quantity
+            else 0 end as shortfall_quantity,
+        {{ batch_ids_concat(['positions._batch_ids', 'committed._batch_ids']) }} as _batch_ids
     from positions
     left join committed
         on committed.tenant_id = positions.tenant_id

@@ -7,6 +7,9 @@
     Reporting currency (mrr, movement_type) is the metric contract's MRR. The group-currency
     figures carry their own classification (movement_type_group) because FX can make a
     customer grow in one currency and shrink in the other; the consolidated bridge uses it.
+
+    _batch_ids: the load batches of the line items active in this month and in the month
+    before (the figures and the movement rest on both).
 -#}
 with
 
@@ -29,7 +32,10 @@ lagged as (
         coalesce(lag(mrr_group) over (
             partition by tenant_id, customer_id order by month_start
         ), 0) as previous_mrr_group,
-        case when month_start = first_mrr_month then true else false end as is_first_month
+        case when month_start = first_mrr_month then true else false end as is_first_month,
+        lag(_batch_ids) over (
+            partition by tenant_id, customer_id order by month_start
+        ) as previous_batch_ids
     from customer_months
 
 ),
@@ -69,7 +75,8 @@ final as (
         {{ mrr_movement_type('mrr_group', 'previous_mrr_group', 'is_first_month') }} as movement_type_group,
         mrr_group - previous_mrr_group as movement_amount_group,
 
-        _batch_ids
+        -- the movement compares this month with the last, so both months' lines are behind it
+        {{ batch_ids_concat(['_batch_ids', 'previous_batch_ids']) }} as _batch_ids
     from lagged
 
 )

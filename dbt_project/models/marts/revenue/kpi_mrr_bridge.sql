@@ -19,7 +19,8 @@ final as (
         tenant_id,
         month_start,
         max(reporting_currency) as reporting_currency,
-        {{ mrr_bridge_aggregates('mrr', 'previous_mrr', 'movement_type') }}
+        {{ mrr_bridge_aggregates('mrr', 'previous_mrr', 'movement_type') }},
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from customer_months
     group by tenant_id, month_start
 

@@ -18,7 +18,8 @@ final as (
         month_start,
         max(group_currency) as group_currency,
         count(distinct tenant_id) as tenants,
-        {{ mrr_bridge_aggregates('mrr_group', 'previous_mrr_group', 'movement_type_group') }}
+        {{ mrr_bridge_aggregates('mrr_group', 'previous_mrr_group', 'movement_type_group') }},
+        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from customer_months
     group by month_start
 

@@ -1,6 +1,6 @@
 {#-
     Retention KPIs per tenant and month in the tenant's reporting currency: MRR, ARR, active
     customers, ARPA, logo churn rate, and 12-month NRR / GRR of the cohort with MRR > 0
-    twelve months earlier (rules in macros/mrr_retention_kpis.sql).
+    twelve months earlier (rules in macros/mrr_retention_kpis.sql), with their _batch_ids.
 -#}
-{{ mrr_retention_kpis(ref('fct_mrr'), 'mrr', 'previous_mrr', 'movement_type', partition_by=['tenant_id']) }}
+{{ mrr_retention_kpis_with_lineage(ref('fct_mrr'), 'mrr', 'previous_mrr', 'movement_type', partition_by=['tenant_id']) }}

@@ -1,6 +1,6 @@
 {#-
     Retention KPIs per month across all tenants in the group currency (var group_currency):
     MRR, ARR, active customers, ARPA, logo churn rate, 12-month NRR / GRR (rules in
-    macros/mrr_retention_kpis.sql), on the group-currency MRR of fct_mrr.
+    macros/mrr_retention_kpis.sql), on the group-currency MRR of fct_mrr, with their _batch_ids.
 -#}
-{{ mrr_retention_kpis(ref('fct_mrr'), 'mrr_group', 'previous_mrr_group', 'movement_type_group') }}
+{{ mrr_retention_kpis_with_lineage(ref('fct_mrr'), 'mrr_group', 'previous_mrr_group', 'movement_type_group') }}
