@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ingestion.health import SourceHealth, source_health
 from ingestion.warehouse import Warehouse
 from models import contracts_by_source
 
@@ -74,6 +75,15 @@ def headline_kpis(con) -> str:
         rows, "lllrrrrrr")
 
 
+def _health_row(h: SourceHealth) -> tuple:
+    finished = h.last_finished_at.strftime("%Y-%m-%d %H:%M:%S") if h.last_finished_at else ""
+    age = "" if h.age_hours is None else f" ({h.age_hours:.1f} h, every {h.expected_every_hours:g} h)"
+    checks = "not run" if h.checked_at is None else f"{h.critical_failed} critical, {h.warnings_failed} warning"
+    drift = ", ".join(h.drifted_columns[:3]) + (" ..." if len(h.drifted_columns) > 3 else "")
+    return (h.source, h.verdict, h.last_outcome or "never", finished, h.rows_read, h.rows_loaded,
+            h.rows_quarantined, h.freshness + age, checks, drift, h.last_message or "")
+
+
 def render_status(warehouse: Warehouse) -> str:
     con = warehouse.reader()
     try:
@@ -82,14 +92,7 @@ def render_status(warehouse: Warehouse) -> str:
         ).fetchall()[0][0]
         if not has_raw:
             return f"Warehouse {warehouse.published_path} has no raw schema yet: run `opsintel load`."
-        last_loads = con.execute("""
-            select source, outcome, strftime(max(finished_at), '%Y-%m-%d %H:%M:%S') as finished,
-                   sum(rows_read)::bigint, sum(rows_loaded)::bigint, sum(rows_quarantined)::bigint,
-                   any_value(message)
-            from raw.load_audit
-            where batch_id in (select arg_max(batch_id, finished_at) from raw.load_audit group by source)
-            group by source, outcome order by source
-        """).fetchall()
+        health = source_health(con)
         quarantined = dict(con.execute("select entity, count(*) from raw.quarantine group by entity").fetchall())
         kpis = headline_kpis(con)
         table_rows = []
@@ -102,9 +105,10 @@ def render_status(warehouse: Warehouse) -> str:
     parts = [
         f"Warehouse: {warehouse.published_path}",
         "",
-        "Last load per source",
-        _table(["source", "outcome", "finished (UTC)", "read", "loaded", "quarantined", "message"],
-               last_loads, "lllrrrl"),
+        "Data health per source (latest load, freshness, latest checks, schema drift)",
+        _table(["source", "health", "last load", "finished (UTC)", "read", "loaded", "quarantined",
+                "freshness", "checks failed", "drift", "message"],
+               [_health_row(h) for h in health], "llllrrrllll"),
         "",
         "Raw tables",
         _table(["source", "table", "rows", "quarantined"], table_rows, "llrr"),

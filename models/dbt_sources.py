@@ -2,8 +2,9 @@
 
 The contracts are the source of truth. Two files are written from them:
 
-- ``_staging__sources.yml``: the ``raw`` source (``opsintel contracts dbt``); a test
-  fails whenever the committed YAML and the contracts disagree.
+- ``_staging__sources.yml``: the ``raw`` source (``opsintel contracts dbt``), each table with
+  its freshness from ``models/freshness.yml``; a test fails whenever the committed YAML and
+  the contracts (or the freshness file) disagree.
 - ``_staging__models.yml``: one ``stg_<source>__<entity>`` model per contract with every
   column described and the contract's rules as dbt tests (``opsintel contracts dbt``
   writes both files); tests/dbt fails when the committed file differs from the rendering.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from ingestion.freshness import FreshnessRule, load_freshness_rules
 from models.contract import LINEAGE_COLUMNS, Contract, Field, load_contracts, load_order
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +34,8 @@ LINEAGE_DESCRIPTIONS = {
     "_source_row": "Record number of the row in that file (1-based, header not counted).",
     "_loaded_at": "When the row was written to raw (UTC).",
 }
+# dbt source freshness reads the newest row's load time (naive UTC, which dbt takes as UTC).
+LOADED_AT_FIELD = "_loaded_at"
 
 HEADER = (
     "# Generated from models/contracts/*.yml by `opsintel contracts dbt`; do not edit.\n"
@@ -39,7 +43,25 @@ HEADER = (
 )
 
 
-def _table(contract: Contract) -> dict:
+def _freshness_period(hours: float) -> dict:
+    """dbt counts whole periods: hours when they are whole, else minutes."""
+    if float(hours).is_integer():
+        return {"count": int(hours), "period": "hour"}
+    return {"count": round(hours * 60), "period": "minute"}
+
+
+def source_table_config(rule: FreshnessRule) -> dict:
+    """The ``config`` of a raw source table: its freshness from ``models/freshness.yml``."""
+    return {
+        "loaded_at_field": LOADED_AT_FIELD,
+        "freshness": {
+            "warn_after": _freshness_period(rule.warn_after_hours),
+            "error_after": _freshness_period(rule.error_after_hours),
+        },
+    }
+
+
+def _table(contract: Contract, rule: FreshnessRule) -> dict:
     columns = [
         {"name": f.name, "description": f.description, "data_type": f.sql_type.lower()}
         for f in contract.fields
@@ -55,6 +77,7 @@ def _table(contract: Contract) -> dict:
             "primary_key": list(contract.primary_key),
             "dagster": {"asset_key": ["raw", contract.name]},
         },
+        "config": source_table_config(rule),
         "columns": columns,
         # Raw is kept unique on the key by the loader's upsert; staging dedupes anyway, so a
         # duplicate here is a warning about the loader, not a reason to stop the build.
@@ -69,8 +92,11 @@ def _table(contract: Contract) -> dict:
     }
 
 
-def render_sources_yaml(contracts: dict[str, Contract] | None = None) -> str:
+def render_sources_yaml(
+    contracts: dict[str, Contract] | None = None, rules: dict[str, FreshnessRule] | None = None
+) -> str:
     contracts = contracts or load_contracts()
+    rules = rules or load_freshness_rules()
     document = {
         "version": 2,
         "sources": [
@@ -78,15 +104,23 @@ def render_sources_yaml(contracts: dict[str, Contract] | None = None) -> str:
                 "name": "raw",
                 "schema": "raw",
                 "description": "Source-system exports loaded and validated against the entity contracts.",
-                "tables": [_table(contracts[name]) for name in load_order(contracts)],
+                "tables": [
+                    _table(contracts[name], rules[contracts[name].source])
+                    for name in load_order(contracts)
+                ],
             }
         ],
     }
     return HEADER + yaml.safe_dump(document, sort_keys=False, width=100, allow_unicode=True)
 
 
-def disagreements(contracts: dict[str, Contract], sources_yaml: str) -> list[str]:
-    """Every way the dbt sources YAML differs from the contracts, one line each."""
+def disagreements(
+    contracts: dict[str, Contract],
+    sources_yaml: str,
+    rules: dict[str, FreshnessRule] | None = None,
+) -> list[str]:
+    """Every way the dbt sources YAML differs from the contracts (and freshness), one line each."""
+    rules = rules or load_freshness_rules()
     document = yaml.safe_load(sources_yaml) or {}
     raw = [s for s in document.get("sources", []) if s.get("name") == "raw"]
     if not raw:
@@ -102,6 +136,10 @@ def disagreements(contracts: dict[str, Contract], sources_yaml: str) -> list[str
             problems.append(f"{name}: description differs")
         if (table.get("meta") or {}).get("primary_key") != list(contract.primary_key):
             problems.append(f"{name}: primary key differs")
+        if table.get("config") != source_table_config(rules[contract.source]):
+            problems.append(
+                f"{name}: freshness differs from models/freshness.yml ({contract.source})"
+            )
         columns = {c["name"]: c for c in table.get("columns", [])}
         expected = {f.name: (f.sql_type.lower(), f.description) for f in contract.fields}
         expected |= {n: (d.split()[0].lower(), LINEAGE_DESCRIPTIONS[n]) for n, d in LINEAGE_COLUMNS.items()}

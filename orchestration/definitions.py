@@ -10,10 +10,12 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.defs import ingestion, schedules, sensors, warehouse
 from orchestration.defs.dbt_project import dbt_project
-from orchestration.resources import LandingResource, WarehouseResource
+from orchestration.defs.run_failures import build_run_failure_sensor
+from orchestration.resources import LandingResource, LogsResource, WarehouseResource
 
 # The nightly refresh starts at 02:00 UTC: by 04:00 every asset should hold data loaded
-# within the last day. An asset with its own policy keeps it.
+# within the last day. An asset with its own policy keeps it (raw tables take their source's
+# cadence from models/freshness.yml).
 DAILY_FRESHNESS = dg.FreshnessPolicy.cron(
     deadline_cron="0 4 * * *", lower_bound_delta=timedelta(hours=24)
 )
@@ -25,19 +27,25 @@ def _with_default_freshness(spec: dg.AssetSpec) -> dg.AssetSpec:
     return spec.replace_attributes(freshness_policy=DAILY_FRESHNESS)
 
 
+ASSETS = dg.map_asset_specs(
+    _with_default_freshness, [*ingestion.assets, warehouse.warehouse_models]
+)
+
 defs = dg.Definitions(
-    assets=dg.map_asset_specs(
-        _with_default_freshness, [*ingestion.assets, warehouse.warehouse_models]
-    ),
+    assets=ASSETS,
     # Every step writes the one DuckDB file, so the warehouse_writer pool runs them one at a
     # time anyway; running them in the run's own process saves a process start per step.
     executor=dg.in_process_executor,
     jobs=[schedules.daily_refresh_job],
     schedules=[schedules.daily_refresh_schedule],
-    sensors=[sensors.landing_sensor],
+    sensors=[
+        sensors.landing_sensor,
+        build_run_failure_sensor({a.op.name: list(a.keys) for a in ASSETS}),
+    ],
     resources={
         "warehouse": WarehouseResource.from_settings(),
         "landing": LandingResource.from_settings(),
+        "logs": LogsResource.from_settings(),
         "dbt": DbtCliResource(project_dir=dbt_project),
     },
 )

@@ -19,6 +19,10 @@ from pydantic import Field
 from ingestion import settings
 from ingestion.warehouse import Warehouse
 
+# Beside the warehouse and the landing folder under data/, like the other settings.
+LOGS_ENV = "OPSINTEL_LOGS"
+DEFAULT_LOGS = settings.REPO_ROOT / "data" / "logs"
+
 
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse file; writers take its inter-process lock, readers a snapshot."""
@@ -33,10 +37,14 @@ class WarehouseResource(dg.ConfigurableResource):
         return Warehouse(Path(self.path))
 
     @contextmanager
-    def dbt_environment(self) -> Iterator[None]:
-        """Point dbt (a child process reading ``$OPSINTEL_WAREHOUSE``) at this resource's file."""
+    def dbt_environment(self, path: Path | str | None = None) -> Iterator[None]:
+        """Point dbt (a child process reading ``$OPSINTEL_WAREHOUSE``) at ``path``.
+
+        ``path`` is the scratch copy a build writes (``Warehouse.build_copy``); without it,
+        this resource's file.
+        """
         previous = os.environ.get(settings.WAREHOUSE_ENV)
-        os.environ[settings.WAREHOUSE_ENV] = self.path
+        os.environ[settings.WAREHOUSE_ENV] = str(path or self.path)
         try:
             yield
         finally:
@@ -44,6 +52,20 @@ class WarehouseResource(dg.ConfigurableResource):
                 os.environ.pop(settings.WAREHOUSE_ENV, None)
             else:
                 os.environ[settings.WAREHOUSE_ENV] = previous
+
+
+class LogsResource(dg.ConfigurableResource):
+    """The folder of the pipeline's own logs (``run_failures.log``)."""
+
+    path: str = Field(description=f"Folder of pipeline logs (${LOGS_ENV}).")
+
+    @classmethod
+    def from_settings(cls) -> LogsResource:
+        value = os.environ.get(LOGS_ENV, "").strip()
+        return cls(path=str(Path(value).expanduser().resolve() if value else DEFAULT_LOGS))
+
+    def get_path(self) -> Path:
+        return Path(self.path)
 
 
 class LandingResource(dg.ConfigurableResource):

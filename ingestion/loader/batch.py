@@ -104,10 +104,10 @@ def _load_source(
             )
         con.commit()
     except SourceStopped as exc:
-        con.rollback()
+        _rollback_if_open(con)
         message = str(exc)
     except Exception as exc:  # any failure must roll the batch back and be reported
-        con.rollback()
+        _rollback_if_open(con)
         log.exception("unexpected error loading %s", current)
         message = f"{current}: load failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
     if message is not None:
@@ -119,6 +119,15 @@ def _load_source(
     result = SourceLoadResult(source, batch_id, "loaded", started, _now(), tables)
     _write_audit(con, result, done, None)
     return result
+
+
+def _rollback_if_open(con: duckdb.DuckDBPyConnection) -> None:
+    # A failed COMMIT (disk full) has already ended the transaction; rolling back again would
+    # raise "no transaction is active" and hide the real error.
+    try:
+        con.rollback()
+    except duckdb.TransactionException:
+        pass
 
 
 def _load_file(

@@ -4,19 +4,35 @@ A source system's tables load in one atomic batch (a failed file stops the whole
 each source is a single op that materializes all of its tables and cannot be subset. Specs,
 groups, descriptions, column schemas and lineage all come from the entity contracts in
 ``models/``: adding a contract adds an asset, with no code here.
+
+The source's data-quality suites run in the same op right after the batch (``check_specs``),
+so their results, which decide what the dbt build may rebuild, exist before the dbt step
+starts: it depends on the raw tables this op outputs. Each raw table's freshness policy and
+``export_fresh`` check follow its source's cadence in ``models/freshness.yml``.
 """
 
 from collections.abc import Iterator
 
 import dagster as dg
 
+from ingestion.freshness import load_freshness_rules, source_freshness
 from ingestion.loader import load_source
 from ingestion.loader.results import SourceLoadResult, TableLoadResult
+from ingestion.quality import run_source_checks
 from ingestion.warehouse import Warehouse, WarehouseError
 from models import LINEAGE_COLUMNS, Contract, contracts_by_source
+from orchestration.defs.freshness import (
+    freshness_check_results,
+    freshness_check_specs,
+    raw_freshness_policy,
+)
+from orchestration.defs.keys import RAW_SCHEMA, raw_asset_key
+from orchestration.defs.quality import check_results, quality_check_specs
+from orchestration.defs.retries import TRANSIENT_RETRY, retry_transient_only
 from orchestration.resources import LandingResource, WarehouseResource
 
-RAW_SCHEMA = "raw"
+__all__ = ["RAW_SCHEMA", "RAW_TABLES", "WAREHOUSE_WRITER_POOL", "assets", "raw_asset_key"]
+
 # DuckDB has one writer: every op that writes the warehouse takes a slot in this pool
 # (limit 1 in dagster.yaml), so overlapping runs queue instead of failing on the file lock.
 WAREHOUSE_WRITER_POOL = "warehouse_writer"
@@ -24,10 +40,6 @@ WAREHOUSE_WRITER_POOL = "warehouse_writer"
 RAW_TABLES = dg.AssetSelection.key_prefixes(RAW_SCHEMA)
 # Per-table figures of a load, reported as materialization metadata under these names.
 ROW_COUNTS = ("rows_read", "rows_loaded", "rows_quarantined", "rows_inserted", "rows_updated")
-
-
-def raw_asset_key(entity: str) -> dg.AssetKey:
-    return dg.AssetKey([RAW_SCHEMA, entity])
 
 
 def _column_schema(contract: Contract) -> dg.TableSchema:
@@ -68,6 +80,7 @@ def raw_table_spec(contract: Contract) -> dg.AssetSpec:
         kinds={"duckdb"},
         description=contract.description,
         deps=[raw_asset_key(entity) for entity in referenced],
+        freshness_policy=raw_freshness_policy(contract.source),
         metadata={
             "dagster/table_name": f"{RAW_SCHEMA}.{contract.name}",
             "dagster/column_schema": _column_schema(contract),
@@ -132,39 +145,63 @@ def _table_metadata(
     return metadata
 
 
-def build_source_assets(source: str, contracts: list[Contract]) -> dg.AssetsDefinition:
-    """The multi-asset that loads every raw table of one source system in one batch."""
+def _load_and_check(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    landing: LandingResource,
+    source: str,
+    contracts: list[Contract],
+    check_specs: list[dg.AssetCheckSpec],
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    result = load_source(
+        warehouse.get_warehouse(), landing.get_path(), source, progress=context.log.info
+    )
+    if result.outcome == "failed":
+        # Data problems do not heal on retry: fix the export and land it again.
+        raise dg.Failure(
+            description=result.message or f"loading {source} failed",
+            metadata={"batch_id": result.batch_id},
+            allow_retries=False,
+        )
+    if result.outcome == "no_files":
+        context.log.warning(f"no {source} files in {landing.get_path()}: raw tables unchanged")
     entities = [c.name for c in contracts]
+    counts = _row_counts(warehouse.get_warehouse(), entities)
+    for entity in entities:
+        yield dg.MaterializeResult(
+            asset_key=raw_asset_key(entity),
+            metadata=_table_metadata(result, result.tables.get(entity), counts.get(entity)),
+        )
+    outcomes = run_source_checks(warehouse.get_warehouse(), source, batch_id=result.batch_id)
+    yield from check_results(outcomes, check_specs, context.log.warning)
+    with warehouse.get_warehouse().reader() as con:
+        (freshness,) = source_freshness(con, rules={source: load_freshness_rules()[source]})
+    yield from freshness_check_results(freshness, contracts)
+
+
+def build_source_assets(
+    source: str, contracts: list[Contract], retry_policy: dg.RetryPolicy = TRANSIENT_RETRY
+) -> dg.AssetsDefinition:
+    """The multi-asset that loads every raw table of one source system in one batch."""
+    check_specs = quality_check_specs(source)
+    name = f"load_{source}"
 
     @dg.multi_asset(
-        name=f"load_{source}",
+        name=name,
         specs=[raw_table_spec(c) for c in contracts],
+        check_specs=[*check_specs, *freshness_check_specs(source, contracts)],
         can_subset=False,
         pool=WAREHOUSE_WRITER_POOL,
+        retry_policy=retry_policy,
         description=f"Validate the {source} exports in the landing folder and load them into "
-        f"{RAW_SCHEMA} in one atomic batch; rejected rows go to {RAW_SCHEMA}.quarantine.",
+        f"{RAW_SCHEMA} in one atomic batch (rejected rows go to {RAW_SCHEMA}.quarantine), "
+        "then run the source's data-quality checks.",
     )
     def _load(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource
-    ) -> Iterator[dg.MaterializeResult]:
-        result = load_source(
-            warehouse.get_warehouse(), landing.get_path(), source, progress=context.log.info
-        )
-        if result.outcome == "failed":
-            # Data problems do not heal on retry: fix the export and land it again.
-            raise dg.Failure(
-                description=result.message or f"loading {source} failed",
-                metadata={"batch_id": result.batch_id},
-                allow_retries=False,
-            )
-        if result.outcome == "no_files":
-            context.log.warning(f"no {source} files in {landing.get_path()}: raw tables unchanged")
-        counts = _row_counts(warehouse.get_warehouse(), entities)
-        for entity in entities:
-            yield dg.MaterializeResult(
-                asset_key=raw_asset_key(entity),
-                metadata=_table_metadata(result, result.tables.get(entity), counts.get(entity)),
-            )
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        with retry_transient_only(name):
+            yield from _load_and_check(context, warehouse, landing, source, contracts, check_specs)
 
     return _load
 

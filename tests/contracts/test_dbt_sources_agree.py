@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+import yaml
+
+from ingestion.freshness import load_freshness_rules
 from models import load_contracts
 from models.dbt_sources import SOURCES_YML, disagreements, render_sources_yaml
 
@@ -35,3 +38,40 @@ def test_missing_and_extra_columns_and_tables_are_reported() -> None:
     edited = SOURCES_YML.read_text().replace("  - name: fx_rates\n", "  - name: fx_rate\n")
     problems = disagreements(load_contracts(), edited)
     assert "contract 'fx_rates' has no source table" in problems
+
+
+def test_every_source_table_takes_its_systems_freshness() -> None:
+    document = yaml.safe_load(SOURCES_YML.read_text())
+    tables = {t["name"]: t for t in document["sources"][0]["tables"]}
+    contracts = load_contracts()
+    assert set(tables) == set(contracts)
+    # Hand-written from models/freshness.yml: billing nightly, partners weekly.
+    assert tables["invoices"]["config"] == {
+        "loaded_at_field": "_loaded_at",
+        "freshness": {
+            "warn_after": {"count": 30, "period": "hour"},
+            "error_after": {"count": 48, "period": "hour"},
+        },
+    }
+    assert tables["partner_settlements"]["config"]["freshness"] == {
+        "warn_after": {"count": 192, "period": "hour"},
+        "error_after": {"count": 336, "period": "hour"},
+    }
+    for name, table in tables.items():
+        assert table["config"]["loaded_at_field"] == "_loaded_at", name
+
+
+def test_changed_freshness_is_reported_and_rendered() -> None:
+    rules = dict(load_freshness_rules())
+    rules["billing"] = dataclasses.replace(rules["billing"], warn_after_hours=36.0, error_after_hours=72.5)
+    billing_tables = sorted(c.name for c in load_contracts().values() if c.source == "billing")
+
+    problems = disagreements(load_contracts(), SOURCES_YML.read_text(), rules)
+
+    assert problems == [f"{name}: freshness differs from models/freshness.yml (billing)" for name in billing_tables]
+    rendered = yaml.safe_load(render_sources_yaml(rules=rules))
+    invoices = next(t for t in rendered["sources"][0]["tables"] if t["name"] == "invoices")
+    assert invoices["config"]["freshness"] == {
+        "warn_after": {"count": 36, "period": "hour"},
+        "error_after": {"count": 4350, "period": "minute"},  # 72.5 h is not whole hours
+    }

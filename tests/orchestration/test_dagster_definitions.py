@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +14,7 @@ from models import LINEAGE_COLUMNS, load_contracts
 from orchestration.definitions import DAILY_FRESHNESS, defs
 from orchestration.defs.ingestion import WAREHOUSE_WRITER_POOL, raw_asset_key
 from orchestration.defs.warehouse import warehouse_models
-from orchestration.resources import LandingResource, WarehouseResource
+from orchestration.resources import LOGS_ENV, LandingResource, LogsResource, WarehouseResource
 
 CONTRACTS = load_contracts()
 
@@ -61,6 +62,7 @@ def test_one_op_per_source_system() -> None:
 def test_sensor_and_schedule_exist() -> None:
     sensor = defs.resolve_sensor_def("landing_files")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_sensor_def("run_failure_log").default_status == dg.DefaultSensorStatus.RUNNING
     schedule = defs.resolve_schedule_def("daily_refresh_0200")
     assert schedule.cron_schedule == "0 2 * * *"
     job = defs.resolve_job_def("daily_refresh")
@@ -87,10 +89,34 @@ def test_loading_definitions_emits_no_warnings() -> None:
     assert result.stdout.strip() == ""
 
 
-def test_every_asset_is_expected_fresh_after_the_nightly_refresh() -> None:
+def test_dbt_models_are_expected_fresh_after_the_nightly_refresh() -> None:
     graph = defs.resolve_asset_graph()
-    for key in graph.get_all_asset_keys():
+    for key in warehouse_models.keys:
         assert graph.get(key).freshness_policy == DAILY_FRESHNESS, key
+
+
+# Hand-copied from models/freshness.yml: (warn_after_hours, error_after_hours) per source.
+SOURCE_WINDOWS = {"billing": (30, 48), "crm": (30, 48), "finance": (30, 48), "partners": (192, 336)}
+
+
+@pytest.mark.parametrize("entity", sorted(CONTRACTS))
+def test_raw_tables_take_their_sources_cadence(entity: str) -> None:
+    source = CONTRACTS[entity].source
+    warn, error = SOURCE_WINDOWS.get(source, (30, 48))
+    policy = defs.resolve_asset_graph().get(raw_asset_key(entity)).freshness_policy
+    assert policy == dg.FreshnessPolicy.time_window(
+        fail_window=timedelta(hours=error), warn_window=timedelta(hours=warn)
+    )
+
+
+def test_load_and_dbt_ops_retry_transient_errors_with_backoff() -> None:
+    ops = [defs.resolve_assets_def(raw_asset_key(e)).op for e in CONTRACTS] + [warehouse_models.op]
+    for op in ops:
+        policy = op.retry_policy
+        assert policy is not None, op.name
+        assert policy.max_retries == 3 and policy.delay and policy.delay > 0, op.name
+        assert policy.backoff == dg.Backoff.EXPONENTIAL, op.name
+        assert policy.jitter == dg.Jitter.PLUS_MINUS, op.name
 
 
 def test_resources_follow_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -100,3 +126,7 @@ def test_resources_follow_the_environment(tmp_path: Path, monkeypatch: pytest.Mo
     assert LandingResource.from_settings().get_path() == tmp_path / "landing"
     monkeypatch.delenv(settings.WAREHOUSE_ENV)
     assert WarehouseResource.from_settings().path == str(settings.DEFAULT_WAREHOUSE)
+    monkeypatch.setenv(LOGS_ENV, str(tmp_path / "logs"))
+    assert LogsResource.from_settings().get_path() == tmp_path / "logs"
+    monkeypatch.delenv(LOGS_ENV)
+    assert LogsResource.from_settings().get_path() == settings.REPO_ROOT / "data" / "logs"

@@ -64,8 +64,10 @@ def test_load_then_build_staging_publishes_a_snapshot_with_the_views(tmp_path: P
         },
     )
     assert result.success
-    checks = result.get_asset_check_evaluations()
-    assert checks and all(c.passed for c in checks)
+    # dbt tests all pass; raw tables' quality warnings (billing errors the sample injects on
+    # purpose) are tested in test_quality_checks.py.
+    dbt_checks = [c for c in result.get_asset_check_evaluations() if c.asset_key.path[0] != "raw"]
+    assert dbt_checks and all(c.passed for c in dbt_checks)
     with Warehouse(path).reader() as con:  # the published snapshot, not the working file
         for entity, rows in summary.rows.items():
             view = staging_model_name(CONTRACTS[entity])

@@ -1,0 +1,173 @@
+"""How fresh each source system is: its expected cadence and the age of its last good load.
+
+The cadence lives in ``models/freshness.yml`` and feeds three places: the dbt sources YAML
+(``freshness`` on every raw table), the Dagster freshness policy of every raw table, and
+:func:`source_freshness`, which ``opsintel status`` and the dashboards' Data health page read.
+
+A source's age counts from when its newest export content was first loaded: the end of the
+first batch (``raw.load_audit``, outcome ``loaded``) that read a file with a content hash not
+loaded before. Loading the same files again (the nightly refresh when the source sent nothing
+new), a run that found no files and a rolled-back batch do not make a source fresher; this is
+also what dbt's ``_loaded_at`` freshness sees, since unchanged rows keep their load time.
+Status boundaries match dbt's and Dagster's: ``fresh`` up to and including
+``warn_after_hours``, ``warn`` up to and including ``error_after_hours``, ``stale`` beyond.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import yaml
+
+from ingestion.settings import REPO_ROOT
+from models import SOURCE_SYSTEMS
+
+FRESHNESS_YML = REPO_ROOT / "models" / "freshness.yml"
+LIMITS = ("expected_every_hours", "warn_after_hours", "error_after_hours")
+
+FreshnessStatus = Literal["fresh", "warn", "stale", "never_loaded"]
+
+
+class FreshnessConfigError(ValueError):
+    """``models/freshness.yml`` is malformed; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class FreshnessRule:
+    """Expected cadence of one source system and the ages at which it warns and errors."""
+
+    source: str
+    expected_every_hours: float
+    warn_after_hours: float
+    error_after_hours: float
+
+    def status(self, age_hours: float) -> FreshnessStatus:
+        if age_hours <= self.warn_after_hours:
+            return "fresh"
+        if age_hours <= self.error_after_hours:
+            return "warn"
+        return "stale"
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    source: str
+    last_loaded_at: datetime | None  # newest content's first load; naive UTC, as the loader writes
+    age_hours: float | None
+    expected_every_hours: float
+    status: FreshnessStatus
+
+
+def _limits(where: str, raw: object, fallback: dict[str, float] | None) -> dict[str, float]:
+    if not isinstance(raw, dict):
+        raise FreshnessConfigError(f"{where}: expected a mapping of {', '.join(LIMITS)}")
+    unknown = sorted(set(raw) - set(LIMITS))
+    if unknown:
+        raise FreshnessConfigError(f"{where}.{unknown[0]}: unknown setting (known: {', '.join(LIMITS)})")
+    limits: dict[str, float] = {}
+    for name in LIMITS:
+        if name not in raw:
+            if fallback is None:
+                raise FreshnessConfigError(f"{where}.{name}: missing")
+            limits[name] = fallback[name]
+            continue
+        value = raw[name]
+        # bool is an int in Python; `true` hours is a typo, not 1.
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise FreshnessConfigError(f"{where}.{name}: must be a positive number of hours, got {value!r}")
+        limits[name] = float(value)
+    if limits["warn_after_hours"] < limits["expected_every_hours"]:
+        raise FreshnessConfigError(f"{where}.warn_after_hours: must be at least expected_every_hours")
+    if limits["error_after_hours"] <= limits["warn_after_hours"]:
+        raise FreshnessConfigError(f"{where}.error_after_hours: must be more than warn_after_hours")
+    return limits
+
+
+def parse_freshness_rules(text: str, label: str = "freshness.yml") -> dict[str, FreshnessRule]:
+    """One rule per source system, in source order; ``label`` names the file in errors."""
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise FreshnessConfigError(f"{label}:{line} is not valid YAML") from None
+    if not isinstance(document, dict):
+        raise FreshnessConfigError(f"{label}: expected a mapping with 'defaults' and 'sources'")
+    defaults = _limits(f"{label}: defaults", document.get("defaults"), None)
+    sources = document.get("sources") or {}
+    if not isinstance(sources, dict):
+        raise FreshnessConfigError(f"{label}: sources: expected a mapping of source system to limits")
+    unknown = sorted(set(sources) - set(SOURCE_SYSTEMS))
+    if unknown:
+        raise FreshnessConfigError(
+            f"{label}: sources.{unknown[0]}: unknown source system (known: {', '.join(SOURCE_SYSTEMS)})"
+        )
+    return {
+        source: FreshnessRule(
+            source, **_limits(f"{label}: sources.{source}", sources.get(source, {}) or {}, defaults)
+        )
+        for source in SOURCE_SYSTEMS
+    }
+
+
+@cache
+def load_freshness_rules(path: Path = FRESHNESS_YML) -> dict[str, FreshnessRule]:
+    label = path.relative_to(REPO_ROOT).as_posix() if path.is_relative_to(REPO_ROOT) else str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FreshnessConfigError(f"{label}: cannot be read ({exc.strerror})") from None
+    return parse_freshness_rules(text, label)
+
+
+def _utc_naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _last_loads(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
+    has_audit = con.execute(
+        "select count(*) from information_schema.tables"
+        " where table_schema = 'raw' and table_name = 'load_audit'"
+    ).fetchall()[0][0]
+    if not has_audit:
+        return {}
+    return dict(
+        con.execute(
+            """
+            with first_loads as (
+                select source, file, file_sha256, min(finished_at) as first_loaded_at
+                from raw.load_audit
+                where outcome = 'loaded'
+                group by source, file, file_sha256
+            )
+            select source, max(first_loaded_at) from first_loads group by source
+            """
+        ).fetchall()
+    )
+
+
+def source_freshness(
+    con: duckdb.DuckDBPyConnection,
+    now: datetime | None = None,
+    rules: dict[str, FreshnessRule] | None = None,
+) -> list[SourceFreshness]:
+    """Freshness of every source system, in source order (``now`` defaults to the clock, UTC)."""
+    rules = rules if rules is not None else load_freshness_rules()
+    now = _utc_naive(now) if now is not None else datetime.now(UTC).replace(tzinfo=None)
+    last_loads = _last_loads(con)
+    report = []
+    for source, rule in rules.items():
+        last = last_loads.get(source)
+        if last is None:
+            report.append(SourceFreshness(source, None, None, rule.expected_every_hours, "never_loaded"))
+            continue
+        age_hours = (now - last).total_seconds() / 3600
+        report.append(
+            SourceFreshness(source, last, age_hours, rule.expected_every_hours, rule.status(age_hours))
+        )
+    return report
