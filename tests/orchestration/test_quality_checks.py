@@ -83,8 +83,8 @@ def test_outcomes_become_check_results_with_severity_and_metadata() -> None:
     assert logged == [
         "critical check failed: raw.invoices due_date_not_before_invoice_date: raw.invoices: 2 bad",
         "warning check failed: raw.invoices subtotal_equals_sum_of_lines: raw.invoices: 1 bad",
-        "billing: check 'not_a_declared_check' on invoices is not declared (reload the "
-        "definitions); its result is in quality.check_results",
+        ("billing: check 'not_a_declared_check' on invoices is not declared (reload the "
+        "definitions); its result is in quality.check_results"),
     ]
 
 
@@ -102,10 +102,10 @@ def test_blocked_sources_exclude_everything_downstream_of_their_tables() -> None
         "source:raw.partners+ source:raw.partner_settlements+ source:raw.support_tickets+",
     ]
     assert logged == [
-        "not building models downstream of source partners (2 raw tables): 2 critical check(s) "
-        "failed: raw.partners: a (+1 more)",
-        "not building models downstream of source support (1 raw tables): 1 critical check(s) "
-        "failed: raw.support_tickets: 3 tickets with no status",
+        ("not building models downstream of source partners (2 raw tables): 2 critical check(s) "
+        "failed: raw.partners: a (+1 more)"),
+        ("not building models downstream of source support (1 raw tables): 1 critical check(s) "
+        "failed: raw.support_tickets: 3 tickets with no status"),
     ]
     assert blocked_excludes({}, logged.append) == []
 

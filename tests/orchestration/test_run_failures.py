@@ -4,7 +4,6 @@ import re
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from orchestration.defs.ingestion import assets as ingestion_assets
 from orchestration.defs.ingestion import raw_asset_key

@@ -89,8 +89,8 @@ def test_the_committed_file_covers_every_source_explicitly() -> None:
         ),
         (
             CONFIG.replace("usage: {warn_after_hours: 36}", "usage: {warn_after: 36}"),
-            "f.yml: sources.usage.warn_after: unknown setting "
-            "(known: expected_every_hours, warn_after_hours, error_after_hours)",
+            ("f.yml: sources.usage.warn_after: unknown setting "
+            "(known: expected_every_hours, warn_after_hours, error_after_hours)"),
         ),
         (
             "defaults: {expected_every_hours: 24, warn_after_hours: 30}\n",
