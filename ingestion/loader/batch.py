@@ -106,9 +106,15 @@ def _load_source(
     except SourceStopped as exc:
         _rollback_if_open(con)
         message = str(exc)
+    except (duckdb.IOException, duckdb.TransactionException, OSError):
+        # The disk or the file system failed (a full disk surfaces as a failed COMMIT), not
+        # this source's data: the whole write stops and the warehouse reports it in one line
+        # (the scratch copy is dropped, nothing changes).
+        _rollback_if_open(con)
+        raise
     except Exception as exc:  # any failure must roll the batch back and be reported
         _rollback_if_open(con)
-        log.exception("unexpected error loading %s", current)
+        log.debug("unexpected error loading %s", current, exc_info=True)  # details for developers; users get one line
         message = f"{current}: load failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
     if message is not None:
         progress(f"{source}: FAILED, nothing of this batch was kept: {message}")

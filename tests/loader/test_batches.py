@@ -86,7 +86,7 @@ def test_failure_half_way_leaves_the_warehouse_exactly_as_it_was(
     def failing_upsert(con, contract, *args):
         calls["n"] += 1
         if calls["n"] == 2:
-            raise OSError(28, "No space left on device")
+            raise RuntimeError("injected failure half-way through the batch")
         return real_upsert(con, contract, *args)
 
     monkeypatch.setattr(batch, "_upsert", failing_upsert)

@@ -1,0 +1,1 @@
+"""Machine learning on the warehouse marts: model training, evaluation, reference data sets."""
