@@ -25,6 +25,7 @@ import duckdb
 import yaml
 
 from ingestion.settings import REPO_ROOT
+from ingestion.warehouse import table_exists
 from models import SOURCE_SYSTEMS
 
 FRESHNESS_YML = REPO_ROOT / "models" / "freshness.yml"
@@ -130,11 +131,7 @@ def _utc_naive(moment: datetime) -> datetime:
 
 
 def _last_loads(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
-    has_audit = con.execute(
-        "select count(*) from information_schema.tables"
-        " where table_schema = 'raw' and table_name = 'load_audit'"
-    ).fetchall()[0][0]
-    if not has_audit:
+    if not table_exists(con, "raw", "load_audit"):
         return {}
     return dict(
         con.execute(

@@ -13,6 +13,7 @@ from datetime import datetime
 import duckdb
 
 from ingestion.freshness import source_freshness
+from ingestion.warehouse import table_exists
 from models import SOURCE_SYSTEMS
 
 
@@ -43,15 +44,8 @@ class SourceHealth:
         return "ok"
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()[0][0] > 0
-
-
 def _last_batches(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
-    if not _has_table(con, "raw", "load_audit"):
+    if not table_exists(con, "raw", "load_audit"):
         return {}
     rows = con.execute("""
         with latest as (
@@ -69,7 +63,7 @@ def _last_batches(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
 
 
 def _check_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, datetime]]:
-    if not _has_table(con, "quality", "check_results"):
+    if not table_exists(con, "quality", "check_results"):
         return {}
     rows = con.execute("""
         with latest as (
@@ -87,7 +81,7 @@ def _check_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, d
 
 
 def _drift(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    if not _has_table(con, "raw", "schema_drift"):
+    if not table_exists(con, "raw", "schema_drift"):
         return {}
     drift: dict[str, list[str]] = {}
     for source, label in con.execute("""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ingestion.health import SourceHealth, source_health
-from ingestion.warehouse import Warehouse
+from ingestion.warehouse import Warehouse, table_exists
 from models import contracts_by_source
 
 
@@ -87,10 +87,7 @@ def _health_row(h: SourceHealth) -> tuple:
 def render_status(warehouse: Warehouse) -> str:
     con = warehouse.reader()
     try:
-        has_raw = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'load_audit'"
-        ).fetchall()[0][0]
-        if not has_raw:
+        if not table_exists(con, "raw", "load_audit"):
             return f"Warehouse {warehouse.published_path} has no raw schema yet: run `opsintel load`."
         health = source_health(con)
         quarantined = dict(con.execute("select entity, count(*) from raw.quarantine group by entity").fetchall())

@@ -45,6 +45,14 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or written; the message says why in one line."""
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether ``schema.table`` exists (a warehouse may predate a schema, e.g. before a first load)."""
+    return con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()[0][0] > 0
+
+
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that never downloads extensions."""
     return duckdb.connect(str(path), read_only=read_only, config=dict(_OFFLINE_CONFIG))

@@ -8,6 +8,7 @@ from datetime import datetime
 import duckdb
 
 from ingestion.quality.outcomes import CheckOutcome
+from ingestion.warehouse import table_exists
 
 CHECK_RESULTS_DDL = """
 create table if not exists quality.check_results (
@@ -50,10 +51,7 @@ def store_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[CheckOutcome],
 
 def blocked_sources(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """Source -> messages of the failed critical checks of its latest check run (blocked only)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'quality' and table_name = 'check_results'").fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, "quality", "check_results"):
         return {}
     rows = con.execute("""
         with latest as (
@@ -75,10 +73,7 @@ def blocked_sources(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 def latest_loaded_batch(con: duckdb.DuckDBPyConnection, source: str) -> str | None:
     """The batch id of the source's last successful load (None before the first)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'raw' and table_name = 'load_audit'").fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, "raw", "load_audit"):
         return None
     rows = con.execute(
         "select batch_id from raw.load_audit where source = ? and outcome = 'loaded' "
