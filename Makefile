@@ -17,7 +17,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export OPSINTEL_AS_OF_DATE := $(AS_OF)
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo data load materialize serve test lint clean
+.PHONY: install demo data users load materialize serve test lint clean
 
 # Recreate the environment when the declared or locked dependencies change.
 $(STAMP): pyproject.toml constraints.txt
@@ -31,6 +31,10 @@ install: $(STAMP)
 data: install
 	$(BIN)/opsintel generate --tenants $(TENANTS) --scale $(SCALE) --seed $(SEED) --as-of $(AS_OF)
 
+# Demo sign-ins for the dashboards (README); never touches a users file that has users.
+users: install
+	$(BIN)/opsintel users demo
+
 load: install
 	$(BIN)/opsintel load
 
@@ -41,7 +45,7 @@ materialize: install
 serve: install
 	$(BIN)/opsintel serve
 
-demo: data materialize serve
+demo: data users materialize serve
 
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import click
 
+from dashboards.users_cli import users as users_commands
 from ingestion import settings
+from ml.cli import ml as ml_commands
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -244,6 +246,11 @@ def contracts_dbt(check: bool) -> None:
         return
     for path in write_dbt_yaml():
         click.echo(f"wrote {path}")
+
+
+# Command groups that live beside the code they drive.
+cli.add_command(ml_commands)
+cli.add_command(users_commands)
 
 
 def main() -> None:

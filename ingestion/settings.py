@@ -7,6 +7,7 @@ fresh clone works with no set-up and a deployment points them elsewhere.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -38,3 +39,37 @@ def landing_path() -> Path:
 def ground_truth_path() -> Path:
     """Labels the sample-data generator writes for evaluation; the pipeline never reads it."""
     return _path_from_env(GROUND_TRUTH_ENV, DEFAULT_GROUND_TRUTH)
+
+
+ARTIFACTS_ENV = "OPSINTEL_ARTIFACTS"
+USERS_ENV = "OPSINTEL_USERS"
+
+DEFAULT_ARTIFACTS = REPO_ROOT / "artifacts"
+DEFAULT_USERS = REPO_ROOT / "data" / "users.toml"
+
+
+def artifacts_path() -> Path:
+    """Model files per name and version, and browser screenshots (``$OPSINTEL_ARTIFACTS``)."""
+    return _path_from_env(ARTIFACTS_ENV, DEFAULT_ARTIFACTS)
+
+
+def users_path() -> Path:
+    """The dashboards' users file: roles, tenant scopes, salted password hashes."""
+    return _path_from_env(USERS_ENV, DEFAULT_USERS)
+
+
+AS_OF_ENV = "OPSINTEL_AS_OF_DATE"
+
+
+def as_of_date() -> date:
+    """The day the warehouse reports as of (``$OPSINTEL_AS_OF_DATE``, YYYY-MM-DD), else today.
+
+    dbt reads the same variable, so the marts, the model features and the scores share one date.
+    """
+    value = os.environ.get(AS_OF_ENV, "").strip()
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"${AS_OF_ENV} must be a date as YYYY-MM-DD, not {value!r}") from None

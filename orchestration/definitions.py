@@ -8,7 +8,7 @@ from datetime import timedelta
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs import ingestion, schedules, sensors, warehouse
+from orchestration.defs import ingestion, ml, schedules, sensors, warehouse
 from orchestration.defs.dbt_project import dbt_project
 from orchestration.defs.run_failures import build_run_failure_sensor
 from orchestration.resources import LandingResource, LogsResource, WarehouseResource
@@ -28,7 +28,7 @@ def _with_default_freshness(spec: dg.AssetSpec) -> dg.AssetSpec:
 
 
 ASSETS = dg.map_asset_specs(
-    _with_default_freshness, [*ingestion.assets, warehouse.warehouse_models]
+    _with_default_freshness, [*ingestion.assets, warehouse.warehouse_models, *ml.assets]
 )
 
 defs = dg.Definitions(
@@ -36,8 +36,8 @@ defs = dg.Definitions(
     # Every step writes the one DuckDB file, so the warehouse_writer pool runs them one at a
     # time anyway; running them in the run's own process saves a process start per step.
     executor=dg.in_process_executor,
-    jobs=[schedules.daily_refresh_job],
-    schedules=[schedules.daily_refresh_schedule],
+    jobs=[schedules.daily_refresh_job, schedules.weekly_training_job],
+    schedules=[schedules.daily_refresh_schedule, schedules.weekly_training_schedule],
     sensors=[
         sensors.landing_sensor,
         build_run_failure_sensor({a.op.name: list(a.keys) for a in ASSETS}),

@@ -11,4 +11,6 @@ def _isolated_paths(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("OPSINTEL_WAREHOUSE", str(base / "warehouse" / "opsintel.duckdb"))
     monkeypatch.setenv("OPSINTEL_LANDING", str(base / "landing"))
     monkeypatch.setenv("OPSINTEL_GROUND_TRUTH", str(base / "ground_truth"))
+    monkeypatch.setenv("OPSINTEL_ARTIFACTS", str(base / "artifacts"))
+    monkeypatch.setenv("OPSINTEL_USERS", str(base / "users.toml"))
     monkeypatch.setenv("DO_NOT_TRACK", "1")

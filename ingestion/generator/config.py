@@ -2,7 +2,9 @@
 
 Billing-error rates are probabilities per invoice (duplicate, late) or per expected charge
 (missed, wrong price, under/over-billing); billed-before-activation is per eligible line
-(a recurring line of a contract whose activation slipped past its planned start).
+(a recurring line of a contract whose activation slipped past its planned start). The two
+errors the rules cannot see (simulate/silent_errors.py) are per recurring line item (price
+drift) and per billed month of a storage, messages or device-hours usage line (usage spike).
 """
 
 from __future__ import annotations
@@ -91,6 +93,11 @@ class BillingErrorRates:
     late_invoice: float = 0.02
     billed_before_activation: float = 0.3
     credit_note_for_error: float = 0.35
+    # Invisible to the rules, which take the line item and the metering as the reference.
+    price_drift: float = 0.01
+    price_drift_range: tuple[float, float] = (0.10, 0.40)  # relative, up or down
+    usage_spike: float = 0.004
+    usage_spike_factor: tuple[float, float] = (3.0, 8.0)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingestion.generator import generate
+from ingestion.generator.config import DEFAULT_CONFIG
 from models import Contract, Field, load_contracts, load_order
 
 AS_OF = date(2026, 10, 31)
@@ -229,3 +230,19 @@ def dirty(tmp_path_factory: pytest.TempPathFactory) -> Landing:
 @pytest.fixture(scope="session")
 def contracts() -> dict[str, Contract]:
     return load_contracts()
+
+
+@pytest.fixture(scope="session")
+def silent_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Landing, Landing]:
+    """One company generated without and with frequent silent billing errors (price drift,
+    usage spikes), everything else equal: what the silent errors change is the difference."""
+    base = tmp_path_factory.mktemp("silent")
+    rates = DEFAULT_CONFIG.errors
+
+    def with_rates(drift: float, spike: float) -> Landing:
+        config = replace(DEFAULT_CONFIG, errors=replace(rates, price_drift=drift,
+                                                        usage_spike=spike))
+        return run(base / f"drift{drift}-spike{spike}", tenants=2, scale=0.1, seed=5,
+                   config=config)
+
+    return with_rates(0.0, 0.0), with_rates(0.15, 0.05)

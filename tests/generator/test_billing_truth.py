@@ -1,5 +1,10 @@
 """Billing errors in the ground truth are real, attributable and at their configured rates;
-every invoice line the truth does not name matches what contracts and usage say."""
+every invoice line the truth does not name matches what contracts and usage say.
+
+The billing system's line items and the metering are the reference here, as for the rules:
+the two silent errors (price drift, usage spikes; tests/generator/test_silent_errors.py) sit in
+that reference, so their lines bill it exactly and their expected amounts are checked there.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,10 @@ from ingestion.generator.config import BillingErrorRates
 
 AS_OF = date(2026, 10, 31)
 CENT = Decimal("0.01")
+# Errors seen by comparing invoice lines with line items and metering; the rest are silent.
+RULE_VISIBLE_ERRORS = ("missed_invoice", "duplicate_invoice", "wrong_price", "under_billing",
+                       "over_billing", "billed_before_activation", "late_invoice")
+SILENT_ERRORS = ("price_drift", "usage_spike")
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
 
 
@@ -167,9 +176,14 @@ def test_each_truth_row_is_visible_in_the_data(books: Books) -> None:
             assert line["unit_price"] == li["unit_price"]
             assert (line["quantity"] < reference) == (kind == "under_billing")
             assert (billed < exp) == (kind == "under_billing") and billed == line["amount"]
+        elif kind in SILENT_ERRORS:
+            # the line bills its line item and metering exactly; only the truth knows better
+            assert line["unit_price"] == li["unit_price"] and billed == line["amount"] != exp
+            assert expected[(tenant, t["line_item_id"], start)][0] == billed
+            assert li["billing_model"] == ("recurring" if kind == "price_drift" else "usage")
         else:
             raise AssertionError(kind)
-        if kind not in ("billed_before_activation",):
+        if kind not in ("billed_before_activation", *SILENT_ERRORS):
             assert expected[(tenant, t["line_item_id"], start)][0] == exp
 
 
@@ -183,8 +197,7 @@ def test_error_rates_match_the_configuration(books: Books) -> None:
         invoices_with[t["error_type"]].add((t["tenant_id"], t["invoice_id"]))
     n_invoices = len(books.invoices)
     n_charges = len(books.expected())
-    assert set(counts) == {"missed_invoice", "duplicate_invoice", "wrong_price", "under_billing",
-                           "over_billing", "billed_before_activation", "late_invoice"}
+    assert set(counts) == set(RULE_VISIBLE_ERRORS) | set(SILENT_ERRORS)
     for kind in ("duplicate_invoice", "late_invoice"):
         observed = len(invoices_with[kind]) / n_invoices
         assert 0.4 * getattr(rates, kind) < observed < 1.8 * getattr(rates, kind), kind

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -74,6 +75,8 @@ def test_one_row_per_contract_renewing_within_180_days(warehouse: Path, features
     assert (features["within_90_days"] == (renewal <= AS_OF + timedelta(days=90))).all()
     assert features["within_90_days"].any() and not features["within_90_days"].all()
     assert features[list(NUMERIC_FEATURES)].dtypes.eq("float64").all()
+    assert (features["days_to_renewal"] == [(day - AS_OF).days for day in renewal]).all()
+    assert list(features.columns).count("days_to_renewal") == 1
     assert features[list(CATEGORICAL_FEATURES)].notna().all().all()
 
 
@@ -100,6 +103,10 @@ def test_feature_values_recomputed_by_hand_for_one_contract(warehouse: Path, fea
     assert busiest["tickets_180d"] == sum(in_last(180, day) for day, _ in opened) > 0
     assert busiest["escalations_180d"] == sum(in_last(180, day) and esc for day, esc in opened)
     assert busiest["escalations_60d"] == sum(in_last(60, day) and esc for day, esc in opened)
+    assert busiest["escalations_365d"] == sum(in_last(365, day) and esc for day, esc in opened)
+    renewal = busiest["renewal_date"].date()
+    assert busiest["escalations_renewal_year"] == sum(
+        esc and renewal - timedelta(days=395) <= day < min(AS_OF, renewal - timedelta(days=30)) for day, esc in opened)
     assert busiest["late_payments_180d"] == sum(
         in_last(180, p["received_date"]) and p["is_succeeded"] and p["days_after_due"] > 0 for p in payments)
     # an exception that rests on an invoice issued from as_of on was not visible yet
@@ -150,7 +157,13 @@ def _erase_the_future(path: Path, as_of: date) -> None:
         "delete from marts.fct_support_tickets where opened_at >= $d",
         "delete from marts.fct_billing_exceptions where due_date >= $d or first_invoice_date >= $d",
         "delete from marts.fct_payments where received_date >= $d",
-        "delete from raw.contract_amendments where signed_date >= $d or effective_date >= $d",
+        # an amendment signed before as_of is known, even if it takes effect on as_of
+        "delete from raw.contract_amendments where signed_date >= $d or effective_date > $d",
+        "delete from raw.subscription_line_items where start_date >= $d",
+        "delete from raw.price_book_entries where valid_from >= $d",
+        # a price's end date announces the next price: scramble it
+        "update raw.price_book_entries set valid_to = date '2099-01-01'",
+        "update marts.fct_milestones set completed_date = null, status = 'in_progress' where completed_date >= $d",
         # state as of the warehouse's build date, which lies after as_of
         "update marts.dim_contract set status = 'expired', is_in_term = false, current_mrr = -1",
         "update marts.dim_customer set customer_status = 'churned', current_mrr = -1, churn_count = 99",
@@ -160,15 +173,132 @@ def _erase_the_future(path: Path, as_of: date) -> None:
             con.execute(sql, {"d": as_of} if "$d" in sql else None)
 
 
+# What each date puts in the future of the as-of date, so that the erasure has something to hide:
+# a go-live that happened later (an in-flight project) and a price-book increase that came later.
+FUTURE_FACTS = {
+    "go_live": ("select count(*) from marts.fct_milestones as m join marts.dim_contract as c using (tenant_id, contract_id)"
+                " where m.milestone_name = 'Go-live' and m.completed_date >= $d and c.end_date > $d"
+                " and c.end_date <= $d + 180 and c.signed_date < $d"),
+    "price_increase": "select count(*) from raw.price_book_entries where valid_from >= $d",
+}
+
+
+@pytest.mark.parametrize(("as_of", "future"), [
+    (AS_OF, ()),
+    (date(2026, 6, 17), ("go_live",)),
+    (date(2025, 2, 17), ("price_increase",)),
+])
 def test_features_do_not_change_when_everything_from_the_as_of_date_on_is_erased(
-    warehouse: Path, features: pd.DataFrame, tmp_path: Path,
+    warehouse: Path, features: pd.DataFrame, tmp_path: Path, as_of: date, future: tuple[str, ...],
 ) -> None:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for fact in future:
+            assert con.execute(FUTURE_FACTS[fact], {"d": as_of}).fetchall()[0][0] > 0, fact
+        complete = features if as_of == AS_OF else renewal_features(con, as_of)
     past = tmp_path / "past.duckdb"
     shutil.copyfile(warehouse, past)
-    _erase_the_future(past, AS_OF)
+    _erase_the_future(past, as_of)
     with duckdb.connect(str(past), read_only=True) as con:
-        assert con.execute("select count(*) from marts.fct_mrr where month_start >= ?", [AS_OF]).fetchall() == [(0,)]
-        truncated = renewal_features(con, AS_OF)
+        assert con.execute("select count(*) from marts.fct_mrr where month_start >= ?", [as_of]).fetchall() == [(0,)]
+        truncated = renewal_features(con, as_of)
 
-    assert len(features) > 0
-    pd.testing.assert_frame_equal(truncated, features)
+    assert len(complete) > 0
+    pd.testing.assert_frame_equal(truncated, complete)
+
+
+def _log_ratio(later: float, earlier: float) -> float:
+    return float(np.log((later + 1) / (earlier + 1)))
+
+
+def test_usage_trends_recomputed_by_hand(warehouse: Path, features: pd.DataFrame) -> None:
+    # the contract whose API usage moved most, so a wrong window shows
+    row = features.loc[features["api_usage_trend"].abs().idxmax()]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        usage = _rows(con, "select metric, usage_month, sum(quantity)::double as quantity from marts.fct_usage_daily"
+                           " where tenant_id = ? and customer_id = ? group by all",
+                      row["tenant_id"], row["customer_id"])
+        start = _rows(con, "select start_date from marts.dim_contract where tenant_id = ? and contract_id = ?",
+                      row["tenant_id"], row["contract_id"])[0]["start_date"]
+    # as of 17 May 2026 the last complete months are Feb-Apr 2026, the three before Nov 2025-Jan 2026
+    last = [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]
+    prior = [date(2025, 11, 1), date(2025, 12, 1), date(2026, 1, 1)]
+    monthly: dict[str, dict[date, float]] = {}
+    for u in usage:
+        monthly.setdefault(u["metric"], {})[u["usage_month"]] = u["quantity"]
+    ratios = {metric: _log_ratio(sum(m.get(d, 0) for d in last), sum(m.get(d, 0) for d in prior))
+              for metric, m in monthly.items() if sum(m.get(d, 0) for d in prior) > 0}
+
+    assert abs(row["api_usage_trend"]) > 0.01
+    assert row["api_usage_trend"] == pytest.approx(ratios["api_calls"], abs=1e-9)
+    assert row["usage_trend_all"] == pytest.approx(np.mean(list(ratios.values())), abs=1e-9)
+    # the term's growth: least-squares slope of log monthly API calls, per 3 months
+    months = sorted(d for d, q in monthly["api_calls"].items() if start <= d <= date(2026, 4, 1) and q > 0)
+    if len(months) >= 4:
+        x = [d.year * 12 + d.month for d in months]
+        slope = np.polyfit(x, np.log([monthly["api_calls"][d] for d in months]), 1)[0]
+        assert row["api_usage_slope"] == pytest.approx(3 * slope, abs=1e-9)
+    else:
+        assert row["api_usage_slope"] == row["api_usage_trend"]
+
+
+def test_onboarding_and_price_features_recomputed_by_hand(warehouse: Path, features: pd.DataFrame) -> None:
+    slipped = features.loc[features["go_live_slip_days"].idxmax()]
+    first_terms = features[features["contract_type"] == "new"]
+    slow = first_terms.loc[first_terms["activation_lag_days"].fillna(1e9).idxmax()]
+    repriced = features.loc[features["price_change_pct"].idxmax()]
+    listed = features.loc[features["list_price_increase_pct"].idxmax()]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        go_live = _rows(con, "select planned_date, completed_date from marts.fct_milestones"
+                             " where tenant_id = ? and contract_id = ? and milestone_name = 'Go-live'",
+                        slipped["tenant_id"], slipped["contract_id"])
+        onboarding = _rows(con, "select contract_type, signed_date, service_activated_date from marts.dim_contract"
+                                " where tenant_id = ? and contract_id = ?", slow["tenant_id"], slow["contract_id"])[0]
+        amendments = _rows(con, "select amendment_type, mrr_delta::double as mrr_delta, signed_date, effective_date"
+                                " from staging.stg_crm__contract_amendments where tenant_id = ? and contract_id = ?",
+                           repriced["tenant_id"], repriced["contract_id"])
+        line_months = _rows(con, "select month_start, sum(monthly_amount)::double as mrr"
+                                 " from marts.fct_subscription_line_months where tenant_id = ? and contract_id = ?"
+                                 " group by all", repriced["tenant_id"], repriced["contract_id"])
+        signed = _rows(con, "select signed_date from marts.dim_contract where tenant_id = ? and contract_id = ?",
+                       listed["tenant_id"], listed["contract_id"])[0]["signed_date"]
+        lines = _rows(con, "select product_id, currency, billing_period, quantity::double as quantity, start_date"
+                           " from staging.stg_billing__subscription_line_items"
+                           " where tenant_id = ? and contract_id = ? and billing_model = 'recurring'",
+                      listed["tenant_id"], listed["contract_id"])
+        prices = _rows(con, "select product_id, currency, billing_period, unit_price::double as unit_price, valid_from"
+                            " from staging.stg_billing__price_book_entries where tenant_id = ?", listed["tenant_id"])
+
+    # go-live: actual minus planned once live before as_of, else overdue so far
+    (milestone,) = go_live
+    if milestone["completed_date"] is not None and milestone["completed_date"] < AS_OF:
+        expected_slip = max(0, (milestone["completed_date"] - milestone["planned_date"]).days)
+    else:
+        expected_slip = max(0, (AS_OF - milestone["planned_date"]).days)
+    assert slipped["go_live_slip_days"] == expected_slip > 0
+
+    assert onboarding["contract_type"] == "new"
+    activated = onboarding["service_activated_date"]
+    lag = (activated - onboarding["signed_date"]).days if activated and activated < AS_OF \
+        else (AS_OF - onboarding["signed_date"]).days
+    assert slow["first_term_lag_over_30"] == max(0, lag - 30)
+    assert (features.loc[features["contract_type"] != "new", "first_term_lag_over_30"] == 0).all()
+
+    mrr = {m["month_start"]: m["mrr"] for m in line_months}
+    expected_pct = sum(100 * a["mrr_delta"] / mrr[(a["effective_date"].replace(day=1) - timedelta(days=1)).replace(day=1)]
+                       for a in amendments if a["amendment_type"] == "price_change"
+                       and a["signed_date"] < AS_OF and a["effective_date"] <= AS_OF)
+    assert repriced["price_change_pct"] == pytest.approx(expected_pct, abs=1e-6) and expected_pct > 0
+
+    def list_price(line: dict, on: date) -> float | None:
+        known = [p for p in prices if (p["product_id"], p["currency"], p["billing_period"])
+                 == (line["product_id"], line["currency"], line["billing_period"]) and p["valid_from"] <= on
+                 and p["valid_from"] < AS_OF]
+        return max(known, key=lambda p: p["valid_from"])["unit_price"] if known else None
+
+    priced = [(ln, list_price(ln, signed), list_price(ln, AS_OF - timedelta(days=1)))
+              for ln in lines if ln["start_date"] < AS_OF]
+    priced = [(ln, then, now) for ln, then, now in priced if then is not None]
+    then_total = sum(ln["quantity"] * then for ln, then, _ in priced)
+    now_total = sum(ln["quantity"] * now for ln, _, now in priced)
+    assert listed["list_price_increase_pct"] == pytest.approx(100 * (now_total / then_total - 1), abs=1e-6)
+    assert listed["list_price_increase_pct"] > 0

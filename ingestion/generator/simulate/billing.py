@@ -8,6 +8,11 @@ Expected billing (what the warehouse should reproduce):
 - one-time: at the line's start; milestone: on the milestone's completion date.
 Charges of one contract due the same day share an invoice. Each injected error affects exactly
 one invoice line or one line-period (duplicate and late invoices: every line of that invoice).
+
+Billing works from what the billing system holds: the line item's billing price and the
+metered totals. Where those carry a silent error (silent_errors.py), a charge billed without
+any other error is labelled with it, its expected amount the agreed price times the true
+usage; a charge that also carries a rule-visible error keeps that error's label alone.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ class Charge:
     due: date
     error: str | None = None
     expected_amount: Decimal | None = None
+    # A silent error behind this charge and what it should have come to without it.
+    silent_error: str | None = None
+    true_amount: Decimal | None = None
 
 
 @dataclass
@@ -70,10 +78,15 @@ def expected_charges(term: Term, as_of: date) -> list[Charge]:
                 out.append(_charge(line, start, end, line.quantity, start))
                 start = end
         elif line.model == "usage" and line.usage_months is not None:
-            for m, total in zip(line.usage_months.tolist(), line.usage_totals.tolist()):
+            for m, total, true_total in zip(line.usage_months.tolist(), line.metered.tolist(),
+                                            line.usage_totals.tolist()):
                 end = month_date(m + 1)
                 if total > 0 and end <= as_of:
-                    out.append(_charge(line, month_date(m), end, Decimal(total) * SCALE, end))
+                    c = _charge(line, month_date(m), end, Decimal(total) * SCALE, end)
+                    if total != true_total:
+                        c = replace(c, silent_error="usage_spike", true_amount=line_amount(
+                            Decimal(true_total) * SCALE, line.unit_price, line.discount_pct))
+                    out.append(c)
         elif line.model == "one_time" and line.start <= as_of:
             out.append(_charge(line, line.start, add_days(line.start, 1), line.quantity,
                                line.start))
@@ -84,8 +97,20 @@ def expected_charges(term: Term, as_of: date) -> list[Charge]:
 
 
 def _charge(line: Line, start: date, end: date, quantity: Decimal, due: date) -> Charge:
-    return Charge(line, start, end, quantity, line.unit_price,
-                  line_amount(quantity, line.unit_price, line.discount_pct), due)
+    unit = line.billed_unit_price
+    c = Charge(line, start, end, quantity, unit, line_amount(quantity, unit, line.discount_pct),
+               due)
+    if unit != line.unit_price:
+        return replace(c, silent_error="price_drift",
+                       true_amount=line_amount(quantity, line.unit_price, line.discount_pct))
+    return c
+
+
+def _silent(c: Charge) -> Charge:
+    """The charge labelled with its silent error, unless another error already names it."""
+    if c.error is None and c.silent_error is not None:
+        return replace(c, error=c.silent_error, expected_amount=c.true_amount)
+    return c
 
 
 def _eligible_errors(c: Charge) -> list[str]:
@@ -156,8 +181,11 @@ def bill_customer(ctx: TenantContext, life: CustomerLife, r: random.Random) -> l
                     and add_days(due, late_by) <= as_of)
             billed: list[Charge] = []
             for c in charges:
-                if c.error or duplicate or late:
+                if c.error or late:  # a late invoice's lines are labelled late
                     billed.append(c)
+                    continue
+                if duplicate:
+                    billed.append(_silent(c))
                     continue
                 billed_c = _maybe_error(c, r, rates)
                 if billed_c is None:
@@ -165,7 +193,7 @@ def bill_customer(ctx: TenantContext, life: CustomerLife, r: random.Random) -> l
                 if billed_c.error == "missed_invoice":
                     _truth(ctx, life, term, None, None, billed_c)
                     continue
-                billed.append(billed_c)
+                billed.append(_silent(billed_c))
             if not billed:
                 continue
             if late:

@@ -57,6 +57,21 @@ class Line:
     usage_months: np.ndarray | None = None  # month indexes with consumption
     usage_totals: np.ndarray | None = None  # metered quantity per month, x 10^4 (exact)
     milestone_done: date | None = None
+    # Silent billing errors (see simulate/silent_errors.py): the billing system's unit price
+    # when it drifted from the agreed one, and what the meter recorded when a fault inflated
+    # a month. The agreed price and the true consumption stay in unit_price / usage_totals.
+    billing_unit_price: Decimal | None = None
+    metered_totals: np.ndarray | None = None
+
+    @property
+    def billed_unit_price(self) -> Decimal:
+        """The unit price the billing system holds (and bills)."""
+        return self.unit_price if self.billing_unit_price is None else self.billing_unit_price
+
+    @property
+    def metered(self) -> np.ndarray | None:
+        """Monthly totals as metered (exported as events, billed): true usage unless a fault."""
+        return self.usage_totals if self.metered_totals is None else self.metered_totals
 
     @property
     def months_per_period(self) -> int:

@@ -65,7 +65,7 @@ def line_row(ctx: TenantContext, line: Line) -> dict[str, Any]:
             "customer_id": line.term.customer.id, "product_id": line.product.id,
             "price_id": line.price_id, "amendment_id": line.amendment_id,
             "billing_model": line.model, "billing_period": line.period,
-            "quantity": line.quantity, "unit_price": line.unit_price,
+            "quantity": line.quantity, "unit_price": line.billed_unit_price,
             "discount_pct": line.discount_pct, "currency": line.term.currency,
             "start_date": line.start, "end_date": line.end_as_of(ctx.as_of),
             "bundle_id": line.bundle_id}

@@ -37,6 +37,7 @@ from ingestion.generator.simulate.sales import (
     renewal_opportunity,
     term_opportunity,
 )
+from ingestion.generator.simulate.silent_errors import drift_prices, spike_meters
 from ingestion.generator.simulate.support import simulate_tickets, ticket_row
 from ingestion.generator.simulate.tenants import tenant_row
 from ingestion.generator.simulate.usage import EventBatch, UsageBuffer, draw_events
@@ -78,6 +79,11 @@ def simulate_customer(ctx: TenantContext, index: int, usage: UsageBuffer) -> Non
         _contract_chain(ctx, life, r, r_sales, py_rng(seed, t, "support", index),
                         np_rng(seed, t, "usage", index))
         _record_renewals(ctx, life)
+        rates = ctx.world.config.errors
+        drift_prices(life, ctx.as_of, rates.price_drift, rates.price_drift_range,
+                     py_rng(seed, t, "price-drift", index))
+        spike_meters(life, ctx.as_of, rates.usage_spike, rates.usage_spike_factor,
+                     py_rng(seed, t, "usage-spikes", index))
     ctx.emit("customers", customer_row(ctx, life))
     for row in opportunity_rows(ctx, life, r_sales):
         ctx.emit("opportunities", row)
@@ -178,7 +184,7 @@ def _emit_usage(ctx: TenantContext, life: CustomerLife, usage: UsageBuffer,
             if not keep.any():
                 continue
             qty, occurred, ingested = draw_events(nr, line.usage_months[keep],
-                                                  line.usage_totals[keep],
+                                                  line.metered[keep],
                                                   line.product.spec.metric, per_month, end_s)
             if qty.size == 0:
                 continue

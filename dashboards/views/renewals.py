@@ -1,0 +1,47 @@
+"""Renewals: which contracts up for renewal may churn, why, and how much is at stake?"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import components as ui
+from dashboards.context import page_context
+from dashboards.queries import renewals
+
+BANDS = ("high", "medium", "low")
+
+context = page_context()
+st.title("Renewals")
+st.caption("Contracts renewing within 180 days, scored by the renewal-risk model: probability "
+           "that the contract churns or contracts at renewal, with the drivers behind the score.")
+
+upcoming = ui.load(renewals.upcoming_renewals, context)
+if upcoming is not None:
+    left, right = st.columns(2)
+    window = left.segmented_control("Renewing within", ["90 days", "180 days"],
+                                    default="180 days", key="renewals_window")
+    bands = right.multiselect("Risk band", BANDS, default=list(BANDS), key="renewals_bands")
+    shown = upcoming[upcoming["risk_band"].isin(bands or BANDS)]
+    if window == "90 days":
+        shown = shown[shown["within_90_days"]]
+    columns = st.columns(max(1, shown["currency"].nunique()))
+    for column, (currency, rows) in zip(columns, shown.groupby("currency"), strict=False):
+        with column:
+            high = rows[rows["risk_band"] == "high"]
+            ui.kpi_tile(f"ARR at stake, high risk ({currency})", float(high["arr_at_stake"].sum()),
+                        None, "money", currency=currency,
+                        meaning="12 x the MRR of high-risk contracts in view.")
+    st.dataframe(
+        shown, hide_index=True, key="renewals_table",
+        column_config={
+            "probability": st.column_config.ProgressColumn(
+                "Churn probability", format="percent", min_value=0.0, max_value=1.0),
+            "arr_at_stake": st.column_config.NumberColumn("ARR at stake", format="%,.0f"),
+            "contract_mrr": st.column_config.NumberColumn("Contract MRR", format="%,.2f"),
+            "drivers": st.column_config.TextColumn("Drivers", width="large"),
+        })
+    st.download_button("Download CSV", shown.to_csv(index=False).encode("utf-8"),
+                       file_name="upcoming_renewals.csv", mime="text/csv",
+                       key="renewals_csv", icon=":material/download:", on_click="ignore")
+    if shown.empty:
+        ui.empty_state("No scored contract renews in this window and band.")

@@ -1,0 +1,137 @@
+"""The model steps as the pipeline runs them: read the published warehouse, compute, write back.
+
+Each step reads the latest published snapshot (never the file a writer is changing) and writes
+through ``Warehouse.writer()``, so a step that fails leaves the warehouse as it was. The Dagster
+assets in ``orchestration/defs/ml.py`` and the ``opsintel ml`` commands both call these.
+
+Tables written:
+
+* ``ml.renewal_features``: features of every contract renewing within 180 days of the as-of
+  date (what the scores are computed from);
+* ``ml.renewal_training_examples``: every decided renewal with its features at its scoring
+  dates and its label (what a model version is trained on);
+* ``marts.renewal_risk_scores`` (``ml.scoring``) and ``marts.billing_review_queue``
+  (``ml.review_queue``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+from ingestion.warehouse import Warehouse, table_exists
+from ml.drift import feature_psi
+from ml.features import renewal_features
+from ml.registry import LoadedModel, RegisteredVersion, load_model, register_model
+from ml.renewal import (
+    MODEL_NAME,
+    TARGET,
+    RenewalDataError,
+    RenewalModel,
+    fit_renewal_model,
+    training_examples,
+)
+from ml.review_queue import build_review_queue, write_review_queue
+from ml.scoring import score_features, write_renewal_scores
+
+FEATURES_TABLE = ("ml", "renewal_features")
+EXAMPLES_TABLE = ("ml", "renewal_training_examples")
+
+
+@contextmanager
+def _snapshot(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = warehouse.reader()
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _read(con: duckdb.DuckDBPyConnection, table: tuple[str, str], step: str) -> pd.DataFrame:
+    if not table_exists(con, *table):
+        raise RenewalDataError(f"no table {'.'.join(table)} in the warehouse: run {step} first")
+    return con.execute(f"select * from {table[0]}.{table[1]}").df()
+
+
+def _replace_table(con: duckdb.DuckDBPyConnection, table: tuple[str, str], frame: pd.DataFrame) -> None:
+    con.execute(f"create schema if not exists {table[0]}")
+    con.register("pipeline_rows", frame)
+    try:
+        con.execute(f"create or replace table {table[0]}.{table[1]} as select * from pipeline_rows")
+    finally:
+        con.unregister("pipeline_rows")
+
+
+@dataclass(frozen=True)
+class FeatureRefresh:
+    scoring_rows: int
+    within_90_days: int
+    examples: int
+    positives: int
+
+
+def refresh_renewal_features(warehouse: Warehouse, as_of: date) -> FeatureRefresh:
+    """Write the scoring features as of ``as_of`` and the training examples decided by then."""
+    with _snapshot(warehouse) as con:
+        scoring = renewal_features(con, as_of)
+        examples = training_examples(con, as_of)
+    with warehouse.writer() as con:
+        _replace_table(con, FEATURES_TABLE, scoring)
+        _replace_table(con, EXAMPLES_TABLE, examples)
+    return FeatureRefresh(
+        scoring_rows=len(scoring),
+        within_90_days=int(scoring["within_90_days"].sum()),
+        examples=len(examples),
+        positives=int(examples[TARGET].sum()),
+    )
+
+
+def train_and_register(warehouse: Warehouse, as_of: date, seed: int,
+                       floor: float | None = None) -> tuple[RenewalModel, RegisteredVersion]:
+    """Fit a candidate on the stored training examples and register it (published or rejected)."""
+    with _snapshot(warehouse) as con:
+        examples = _read(con, EXAMPLES_TABLE, "the renewal features step")
+    model = fit_renewal_model(examples, as_of, seed)
+    options = {} if floor is None else {"floor": floor}
+    return model, register_model(warehouse, MODEL_NAME, model, **options)
+
+
+@dataclass(frozen=True)
+class ScoreRun:
+    scores: pd.DataFrame
+    model: LoadedModel
+    drift: pd.DataFrame  # feature, kind, psi, verdict: training rows vs the rows scored
+
+
+def training_reference(examples: pd.DataFrame, model: RenewalModel) -> pd.DataFrame:
+    """The examples a version was fitted on: those renewing before its cutoff."""
+    renewal = pd.to_datetime(examples["renewal_date"]).dt.date
+    return examples[renewal < model.cutoff]
+
+
+def score_and_write(warehouse: Warehouse, scored_at: datetime, version: int | None = None) -> ScoreRun:
+    """Score the stored features with a version (default: the latest published) and replace the scores."""
+    model = load_model(MODEL_NAME, version)
+    with _snapshot(warehouse) as con:
+        features = _read(con, FEATURES_TABLE, "the renewal features step")
+        examples = _read(con, EXAMPLES_TABLE, "the renewal features step")
+    scores = score_features(features, model, scored_at)
+    write_renewal_scores(warehouse, scores)
+    renewal_model: RenewalModel = model.model
+    reference = training_reference(examples, renewal_model)
+    drift = (feature_psi(reference, features, renewal_model.numeric, renewal_model.categorical)
+             if len(reference) and len(features) else pd.DataFrame(columns=["feature", "kind", "psi", "verdict"]))
+    return ScoreRun(scores, model, drift)
+
+
+def refresh_review_queue(warehouse: Warehouse, as_of: date) -> pd.DataFrame:
+    """Rebuild ``marts.billing_review_queue`` from the billing marts as of ``as_of``."""
+    with _snapshot(warehouse) as con:
+        queue = build_review_queue(con, as_of)
+    write_review_queue(warehouse, queue)
+    return queue
