@@ -125,7 +125,7 @@ def status(warehouse: Path | None) -> None:
 @click.option("--dagster-port", type=int, default=3000, show_default=True)
 @click.option("--dashboards-port", type=int, default=8501, show_default=True)
 def serve(host: str, dagster_port: int, dashboards_port: int) -> None:
-    """Start the Dagster UI (and the dashboards once they exist); Ctrl-C stops everything."""
+    """Start the dashboards and the Dagster UI; Ctrl-C stops everything."""
     from ingestion.launcher import serve as run_servers
 
     sys.exit(run_servers(dagster_port=dagster_port, streamlit_port=dashboards_port, host=host))

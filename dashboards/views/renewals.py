@@ -33,7 +33,13 @@ if upcoming is not None:
                         meaning="12 x the MRR of high-risk contracts in view.")
     st.dataframe(
         shown, hide_index=True, key="renewals_table",
+        # What a leader reads first: who, when, how likely, how much, why.
+        column_order=("customer_name", "tenant_id", "renewal_date", "days_to_renewal", "risk_band",
+                      "probability", "arr_at_stake", "currency", "drivers", "contract_id",
+                      "customer_id", "segment", "contract_mrr", "model_version"),
         column_config={
+            "customer_name": st.column_config.TextColumn("Customer"),
+            "renewal_date": st.column_config.DateColumn("Renewal date", format="YYYY-MM-DD"),
             "probability": st.column_config.ProgressColumn(
                 "Churn probability", format="percent", min_value=0.0, max_value=1.0),
             "arr_at_stake": st.column_config.NumberColumn("ARR at stake", format="%,.0f"),

@@ -28,7 +28,14 @@ def waterfall(month_row: pd.Series) -> pd.DataFrame:
         else:
             start, end, level = level, level - amount, level - amount
         bars.append({"step": label, "start": start, "end": end, "amount": amount, "kind": kind})
-    return pd.DataFrame(bars)
+    frame = pd.DataFrame(bars)
+    # The movements are a few percent of the opening MRR: the axis starts just under the lowest
+    # level reached, and the opening and closing bars start there too, so the steps show.
+    levels = pd.concat([frame["end"], frame.loc[frame["kind"] != "total", "start"]])
+    span = float(levels.max() - levels.min()) or abs(float(levels.max())) or 1.0
+    baseline = max(0.0, float(levels.min()) - 0.5 * span)
+    frame.loc[frame["kind"] == "total", "start"] = baseline
+    return frame
 
 
 context = page_context()
@@ -45,7 +52,8 @@ if bridge is not None and not bridge.empty:
     bars = waterfall(bridge[bridge["month_start"] == month].iloc[0])
     chart = alt.Chart(bars).mark_bar().encode(
         x=alt.X("step:N", sort=[label for _, label, _ in STEPS], title=None),
-        y=alt.Y("start:Q", title=f"MRR ({currency})"), y2="end:Q",
+        y=alt.Y("start:Q", title=f"MRR ({currency}; axis not from zero)", scale=alt.Scale(zero=False)),
+        y2="end:Q",
         color=alt.Color("kind:N", legend=None,
                         scale=alt.Scale(domain=["total", "up", "down"],
                                         range=["#4c78a8", "#54a24b", "#e45756"])),
@@ -66,11 +74,11 @@ trend = ui.load(revenue.retention_by_month, context)
 if trend is not None:
     shown = trend[trend["month_start"] >= pd.Timestamp(filters.period_start)]
     currency = shown["currency"].iloc[0] if len(shown) else ""
-    long = shown.melt(id_vars="month_start", value_vars=["mrr", "arr"], var_name="measure")
-    chart = alt.Chart(long).mark_line(point=True).encode(
-        x=ui.month_axis(), y=alt.Y("value:Q", title=currency),
-        color=alt.Color("measure:N", title=None),
-        tooltip=["month_start:T", "measure:N", alt.Tooltip("value:Q", format=",.0f")])
+    # One line: ARR is 12 x MRR, so a second line on the same axis would only flatten the first.
+    chart = alt.Chart(shown).mark_line(point=True).encode(
+        x=ui.month_axis(), y=alt.Y("mrr:Q", title=f"MRR ({currency})", scale=alt.Scale(zero=False)),
+        tooltip=["month_start:T", alt.Tooltip("mrr:Q", title="MRR", format=",.0f"),
+                 alt.Tooltip("arr:Q", title="ARR", format=",.0f")])
     ui.chart_with_rows(chart, shown, "mrr_arr_retention", key="revenue_trend",
                        caption="MRR on the first day of each month; ARR = 12 x MRR. Rows include "
                                "NRR, GRR and logo churn per month.")

@@ -129,7 +129,11 @@ def test_ml_commands_end_to_end(company_copy, renewal_model, monkeypatch: pytest
 
     ceiling = ceiling_auc(renewal_model, company_copy.truth)
     assert f"ceiling {ceiling:.4f}" in evaluated.output and f"gap to ceiling {ceiling - test_auc:+.4f}" in evaluated.output
-    assert f"train: {renewal_model.train_rows} renewals" in evaluated.output
+    assert (f"train: {renewal_model.train_contracts} contracts renewing before {renewal_model.cutoff} "
+            f"({renewal_model.train_rows} rows") in evaluated.output
+    # the billing review queue's evaluation follows, with the errors only the model can see
+    assert "Billing review queue as of 2026-10-31" in evaluated.output
+    assert "| price_drift |" in evaluated.output and "| usage_spike |" in evaluated.output
 
     no_truth = _invoke("evaluate", *where, "--ground-truth", str(tmp_path / "nowhere"))
     assert no_truth.exit_code == 1

@@ -12,6 +12,7 @@ from ingestion import settings
 from ingestion.settings import REPO_ROOT
 from models import LINEAGE_COLUMNS, load_contracts
 from orchestration.definitions import DAILY_FRESHNESS, defs
+from orchestration.defs import ml as ml_defs
 from orchestration.defs.ingestion import WAREHOUSE_WRITER_POOL, raw_asset_key
 from orchestration.defs.warehouse import warehouse_models
 from orchestration.resources import LOGS_ENV, LandingResource, LogsResource, WarehouseResource
@@ -67,7 +68,13 @@ def test_sensor_and_schedule_exist() -> None:
     assert schedule.cron_schedule == "0 2 * * *"
     job = defs.resolve_job_def("daily_refresh")
     raw_keys = {raw_asset_key(e) for e in CONTRACTS}
-    assert job.asset_layer.selected_asset_keys == raw_keys | set(warehouse_models.keys)
+    daily_ml = {ml_defs.FEATURES_KEY, ml_defs.SCORES_KEY, ml_defs.QUEUE_KEY}
+    assert job.asset_layer.selected_asset_keys == raw_keys | set(warehouse_models.keys) | daily_ml
+    weekly = defs.resolve_schedule_def("weekly_model_training_mon_0300")
+    assert weekly.cron_schedule == "0 3 * * 1"
+    assert weekly.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert defs.resolve_job_def("weekly_model_training").asset_layer.selected_asset_keys == {
+        ml_defs.FEATURES_KEY, ml_defs.MODEL_KEY}
 
 
 def test_loading_definitions_emits_no_warnings() -> None:
