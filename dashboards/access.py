@@ -36,6 +36,7 @@ Role = Literal["executive", "analyst", "admin"]
 ROLES: tuple[Role, ...] = ("executive", "analyst", "admin")
 
 SCOPE_PARAM = "tenant_scope"
+MAX_CHECKED_STATEMENTS = 1024
 # Schemas pages may read, through placeholders only.
 SCOPED_SCHEMAS = ("marts",)
 # Tables without tenant rows that every viewer may read.
@@ -81,6 +82,9 @@ class DataAccess:
         self._snapshot: Path | None = None
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._tables: dict[str, frozenset[str]] = {}
+        self._tenant_ids: list[str] = []
+        # Page SQL texts that passed the parse-tree check; pages have a fixed set of them.
+        self._plain_selects: set[str] = set()
 
     # -- snapshot ---------------------------------------------------------------------------
 
@@ -105,6 +109,8 @@ class DataAccess:
                 self._connection.execute("set enable_external_access = false")
                 self._snapshot = current
                 self._tables = _mart_columns(self._connection)
+                self._tenant_ids = [row[0] for row in self._connection.execute(
+                    "select tenant_id from marts.dim_tenant order by tenant_id").fetchall()]
             # A cursor is a separate connection to the same database: one per query keeps
             # Streamlit's session threads from sharing result state.
             return self._connection.cursor()
@@ -130,13 +136,9 @@ class DataAccess:
     # -- scope ------------------------------------------------------------------------------
 
     def tenant_ids(self) -> list[str]:
-        """Every tenant in the warehouse, sorted."""
-        cursor = self._cursor()
-        try:
-            return [row[0] for row in cursor.execute(
-                "select tenant_id from marts.dim_tenant order by tenant_id").fetchall()]
-        finally:
-            cursor.close()
+        """Every tenant in the (current snapshot of the) warehouse, sorted."""
+        self._cursor().close()
+        return list(self._tenant_ids)
 
     def visible_tenants(self, viewer: Viewer) -> list[str]:
         """The tenants ``viewer`` may see, sorted."""
@@ -163,7 +165,12 @@ class DataAccess:
             raise AccessDenied(f"the parameter name {SCOPE_PARAM!r} is reserved for the tenant scope")
         cursor = self._cursor()
         try:
-            _require_plain_select(cursor, sql)
+            if sql not in self._plain_selects:  # the verdict depends on the text alone
+                _require_plain_select(cursor, sql)
+                with self._lock:
+                    if len(self._plain_selects) >= MAX_CHECKED_STATEMENTS:
+                        self._plain_selects.clear()
+                    self._plain_selects.add(sql)
             scoped_sql = self._scoped_sql(viewer, sql, tenants)
             params[SCOPE_PARAM] = self.effective_tenants(viewer, tenants)
             used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", scoped_sql))

@@ -144,5 +144,11 @@ def month_axis(field: str = "month_start", title: str = "Month") -> alt.X:
     return alt.X(f"{field}:T", title=title, axis=alt.Axis(format="%b %Y"))
 
 
+def month_bands(field: str = "month_start", title: str = "Month") -> alt.X:
+    """One band per month, for bar charts (a time axis draws bars as thin lines)."""
+    return alt.X(f"yearmonth({field}):O", title=title,
+                 axis=alt.Axis(format="%b %Y", formatType="time", labelAngle=0))
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")

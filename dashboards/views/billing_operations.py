@@ -23,7 +23,7 @@ if leakage is not None:
     shown = leakage[leakage["month_start"] >= pd.Timestamp(filters.period_start)]
     currency = shown["currency"].iloc[0] if len(shown) else ""
     chart = alt.Chart(shown).mark_bar(color="#e45756").encode(
-        x=ui.month_axis(), y=alt.Y("leakage_amount:Q", title=f"Leakage ({currency})"),
+        x=ui.month_bands(), y=alt.Y("leakage_amount:Q", title=f"Leakage ({currency})"),
         tooltip=["month_start:T", alt.Tooltip("leakage_amount:Q", format=",.2f"),
                  alt.Tooltip("expected_amount:Q", format=",.2f")])
     ui.chart_with_rows(chart, shown, "revenue_leakage", key="billing_leakage",
@@ -33,10 +33,16 @@ if leakage is not None:
 st.subheader("Billing exceptions by type and age")
 exceptions = ui.load(billing.exceptions_by_type_and_age, context)
 if exceptions is not None:
-    chart = alt.Chart(exceptions).mark_bar().encode(
+    # Stacked youngest first, from light to dark as exceptions age.
+    aged = exceptions.assign(age_order=exceptions["age_bucket"].map(
+        {bucket: index for index, bucket in enumerate(AGE_BUCKETS)}))
+    chart = alt.Chart(aged).mark_bar().encode(
         x=alt.X("sum(exceptions):Q", title="Exceptions"),
         y=alt.Y("exception_type:N", sort="-x", title=None),
-        color=alt.Color("age_bucket:N", title="Days since due", sort=list(AGE_BUCKETS)),
+        color=alt.Color("age_bucket:N", title="Days since due",
+                        scale=alt.Scale(domain=list(AGE_BUCKETS),
+                                        range=["#fdd49e", "#fdbb84", "#fc8d59", "#e34a33", "#b30000"])),
+        order=alt.Order("age_order:Q"),
         tooltip=["exception_type:N", "age_bucket:N", "currency:N", "exceptions:Q",
                  alt.Tooltip("leakage_amount:Q", format=",.2f"),
                  alt.Tooltip("over_billed_amount:Q", format=",.2f")])
@@ -79,7 +85,7 @@ st.subheader("Delayed first invoices")
 delays = ui.load(billing.first_invoice_delay_by_month, context)
 if delays is not None:
     chart = alt.Chart(delays).mark_bar(color="#f58518").encode(
-        x=ui.month_axis(title="Activation month"),
+        x=ui.month_bands(title="Activation month"),
         y=alt.Y("contracts_delayed:Q", title="Contracts with a delayed first invoice"),
         tooltip=["month_start:T", "contracts_activated:Q", "contracts_delayed:Q",
                  alt.Tooltip("average_delay_days:Q", format=".1f")])

@@ -38,7 +38,7 @@ st.subheader("Implementation cycle time")
 projects = ui.load(delivery.implementation_by_month, context)
 if projects is not None:
     live = projects[projects["projects_went_live"] > 0]
-    base = alt.Chart(live).encode(x=ui.month_axis(title="Go-live month"))
+    base = alt.Chart(live).encode(x=ui.month_bands(title="Go-live month"))
     chart = (base.mark_bar(opacity=0.7).encode(
                  y=alt.Y("avg_cycle_time_days:Q", title="Mean days start to go-live"),
                  tooltip=["month_start:T", "projects_went_live:Q", "projects_live_late:Q",

@@ -24,13 +24,16 @@ if upcoming is not None:
     shown = upcoming[upcoming["risk_band"].isin(bands or BANDS)]
     if window == "90 days":
         shown = shown[shown["within_90_days"]]
-    columns = st.columns(max(1, shown["currency"].nunique()))
-    for column, (currency, rows) in zip(columns, shown.groupby("currency"), strict=False):
-        with column:
-            high = rows[rows["risk_band"] == "high"]
-            ui.kpi_tile(f"ARR at stake, high risk ({currency})", float(high["arr_at_stake"].sum()),
-                        None, "money", currency=currency,
-                        meaning="12 x the MRR of high-risk contracts in view.")
+    # At most three tiles a row, so amounts are never cut short.
+    per_currency = list(shown.groupby("currency"))
+    for first in range(0, len(per_currency), 3):
+        columns = st.columns(3)
+        for column, (currency, rows) in zip(columns, per_currency[first:first + 3], strict=False):
+            with column:
+                high = rows[rows["risk_band"] == "high"]
+                ui.kpi_tile(f"High-risk ARR ({currency})", float(high["arr_at_stake"].sum()),
+                            None, "money", currency=currency,
+                            meaning="ARR at stake: 12 x the MRR of the high-risk contracts in view.")
     st.dataframe(
         shown, hide_index=True, key="renewals_table",
         # What a leader reads first: who, when, how likely, how much, why.

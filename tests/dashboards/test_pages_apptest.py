@@ -168,7 +168,7 @@ def test_renewals_page_shows_only_the_viewers_scores(scored_company: Path) -> No
     table = app.dataframe[0].value
     assert set(table["tenant_id"]) == {"TEN-001"} and len(table) == 3
     assert list(table["risk_band"]) == ["high", "medium", "low"]  # riskiest first
-    assert metrics(app)["ARR at stake, high risk (USD)"][1].startswith("Exact: USD 12,000.00.")
+    assert metrics(app)["High-risk ARR (USD)"][1].startswith("Exact: USD 12,000.00.")
     everyone = run_page(scored_company, "renewals", VIEWERS["admin"])
     assert set(everyone.dataframe[0].value["tenant_id"]) == {"TEN-001", "TEN-002"}
     # The 90-day window drops the contract renewing in 150 days.
