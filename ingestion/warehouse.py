@@ -45,6 +45,16 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or written; the message says why in one line."""
 
 
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: object) -> Iterator[str]:
+    """``frame`` (pandas or Arrow) visible to ``con``'s SQL as ``name`` for the block."""
+    con.register(name, frame)
+    try:
+        yield name
+    finally:
+        con.unregister(name)
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """Whether ``schema.table`` exists (a warehouse may predate a schema, e.g. before a first load)."""
     return con.execute(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -163,14 +163,14 @@ def score(warehouse: Path | None, as_of: datetime | None, version: int | None) -
     from ingestion.warehouse import Warehouse
     from ml.registry import load_model
     from ml.renewal import MODEL_NAME
-    from ml.scoring import score_renewals, write_renewal_scores
+    from ml.scoring import score_renewals, scoring_time, write_renewal_scores
 
     day = _as_of(as_of)
     model = _guarded(lambda: load_model(MODEL_NAME, version))
     if model.metadata.get("status") != "published":
         click.echo(f"warning: version {model.version} was {model.metadata.get('status')}: "
                    f"{model.metadata.get('reason')}", err=True)
-    scored_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    scored_at = scoring_time()
     with _reading(warehouse) as con:
         frame = _guarded(lambda: score_renewals(con, model, day, scored_at))
     rows = _guarded(lambda: write_renewal_scores(Warehouse(warehouse or settings.warehouse_path()), frame))

@@ -24,7 +24,7 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
-from ingestion.warehouse import Warehouse, table_exists
+from ingestion.warehouse import Warehouse, registered, table_exists
 from ml.drift import feature_psi
 from ml.features import renewal_features
 from ml.registry import LoadedModel, RegisteredVersion, load_model, register_model
@@ -60,11 +60,8 @@ def _read(con: duckdb.DuckDBPyConnection, table: tuple[str, str], step: str) -> 
 
 def _replace_table(con: duckdb.DuckDBPyConnection, table: tuple[str, str], frame: pd.DataFrame) -> None:
     con.execute(f"create schema if not exists {table[0]}")
-    con.register("pipeline_rows", frame)
-    try:
+    with registered(con, "pipeline_rows", frame):
         con.execute(f"create or replace table {table[0]}.{table[1]} as select * from pipeline_rows")
-    finally:
-        con.unregister("pipeline_rows")
 
 
 @dataclass(frozen=True)

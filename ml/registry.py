@@ -35,7 +35,7 @@ import joblib
 import pandas as pd
 
 from ingestion import settings
-from ingestion.warehouse import Warehouse, table_exists
+from ingestion.warehouse import Warehouse, registered, table_exists
 from ml.evaluation import ScoreSummary
 
 AUC_FLOOR = 0.55  # below it a model ranks barely better than a coin: never publish it
@@ -223,11 +223,8 @@ def _write_artifact(folder: Path, model: Any, metadata: dict[str, Any], metrics:
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    con.register("registry_rows", frame)
-    try:
+    with registered(con, "registry_rows", frame):
         con.execute(f"insert into ml.{table} by name select * from registry_rows")
-    finally:
-        con.unregister("registry_rows")
 
 
 def register_model(

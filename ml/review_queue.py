@@ -24,7 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ingestion.warehouse import Warehouse
+from ingestion.warehouse import Warehouse, registered
 from ml.billing_anomalies import (
     MODEL_SHARE,
     MODEL_THRESHOLD,
@@ -217,11 +217,8 @@ def write_review_queue(warehouse: Warehouse, frame: pd.DataFrame) -> int:
         raise ValueError(f"review queue frame lacks columns: {', '.join(missing)}")
     typed = ", ".join(f"cast({name} as {sql_type}) as {name}" for name, sql_type in QUEUE_COLUMNS.items())
     with warehouse.writer() as con:
-        con.register("review_queue_frame", frame[list(QUEUE_COLUMNS)])
-        try:
-            con.execute("create schema if not exists marts")
+        con.execute("create schema if not exists marts")
+        with registered(con, "review_queue_frame", frame[list(QUEUE_COLUMNS)]):
             con.execute(f"create or replace table {QUEUE_TABLE} as "
                         f"select {typed} from review_queue_frame order by priority_rank")
-        finally:
-            con.unregister("review_queue_frame")
         return int(con.execute(f"select count(*) from {QUEUE_TABLE}").fetchall()[0][0])

@@ -10,13 +10,13 @@ Risk bands cut the calibrated probability of churning or contracting at renewal:
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from ingestion.warehouse import Warehouse
+from ingestion.warehouse import Warehouse, registered
 from ml.drivers import explain
 from ml.features import renewal_features
 from ml.registry import LoadedModel
@@ -28,6 +28,11 @@ SCORE_COLUMNS = (
     "tenant_id", "contract_id", "customer_id", "renewal_date", "days_to_renewal", "within_90_days",
     "within_180_days", "contract_mrr", "probability", "risk_band", "drivers", "model_version", "scored_at",
 )
+
+
+def scoring_time() -> datetime:
+    """Now, in UTC without a zone and to the second: the ``scored_at`` of a scoring run."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def risk_band(probability: np.ndarray) -> np.ndarray:
@@ -73,10 +78,7 @@ def write_renewal_scores(warehouse: Warehouse, frame: pd.DataFrame) -> int:
     ordered = frame[list(SCORE_COLUMNS)].sort_values(["tenant_id", "contract_id"], ignore_index=True)
     with warehouse.writer() as con:
         con.execute("create schema if not exists marts")
-        con.register("renewal_scores", ordered)
-        try:
+        with registered(con, "renewal_scores", ordered):
             con.execute(f"create or replace table {SCORES_TABLE} as select * from renewal_scores"
                         " order by tenant_id, contract_id")
-        finally:
-            con.unregister("renewal_scores")
     return len(ordered)

@@ -15,7 +15,7 @@ Upstream lineage is read off the SQL the steps run (every ``marts.x`` / ``stagin
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
@@ -26,6 +26,7 @@ from ml import billing_anomalies, features, labels, pipeline, review_queue
 from ml.drift import MAJOR_SHIFT
 from ml.registry import AUC_FLOOR
 from ml.renewal import MODEL_NAME
+from ml.scoring import scoring_time
 from orchestration.defs.ingestion import WAREHOUSE_WRITER_POOL
 from orchestration.defs.retries import TRANSIENT_RETRY, retry_transient_only
 from orchestration.resources import WarehouseResource
@@ -51,10 +52,6 @@ def tables_read(*queries: str) -> list[dg.AssetKey]:
     """The dbt model keys a set of SQL texts reads, sorted."""
     found = {match.groups() for query in queries for match in _TABLE_NAME.finditer(query)}
     return [dg.AssetKey(list(name)) for name in sorted(found)]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 @_ml_asset(
@@ -160,7 +157,7 @@ def _calibration_markdown(rows: Iterable[object]) -> str:
 )
 def renewal_risk_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
     with retry_transient_only("renewal_risk_scores"):
-        run = pipeline.score_and_write(warehouse.get_warehouse(), _now())
+        run = pipeline.score_and_write(warehouse.get_warehouse(), scoring_time())
     bands = run.scores["risk_band"].value_counts()
     context.log.info(f"scored {len(run.scores)} contracts with {MODEL_NAME} version {run.model.version}")
     yield dg.MaterializeResult(metadata={
