@@ -6,8 +6,11 @@ bound list parameter holding the viewer's tenants (intersected with the tenants 
 filters). Values a user can type or pick only ever travel as bound parameters, so no filter,
 URL parameter or text box can widen the scope. Consolidated marts (one row set across all
 tenants) are served only to viewers scoped to every tenant. Page SQL is checked on DuckDB's
-own parse tree (one SELECT reading placeholders, its own CTEs and generator functions only),
-and the read connection has file access switched off.
+own parse tree (one SELECT reading placeholders, the CTEs in scope where each name is used and
+generator functions only; no recursive CTEs, no functions reading settings or the catalog), and
+the read connection has file access switched off. Every read runs under a time limit and the
+connection under a memory limit (``$OPSINTEL_DASHBOARD_QUERY_TIMEOUT``,
+``$OPSINTEL_DASHBOARD_MEMORY_LIMIT``); any failure ends in one line, never a DuckDB exception.
 
 The published snapshot is an immutable file the pipeline swaps atomically, so reading it never
 blocks or sees a half-written build; a new connection is opened when a new snapshot appears.
@@ -15,10 +18,13 @@ blocks or sees a half-written build; a new connection is opened when a new snaps
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import os
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +50,27 @@ UNSCOPED_TABLES = frozenset({"dim_date"})
 CONSOLIDATED_SUFFIX = "_consolidated"
 # Table functions page SQL may use (they read no table or file).
 ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+# Scalar functions (and macros) that read settings, variables, sequences, the running query or
+# the catalog (pg_get_viewdef reads duckdb_views()): nothing a page shows needs them.
+REFUSED_FUNCTIONS = frozenset({
+    "current_setting", "getvariable", "current_query", "current_query_id", "current_database",
+    "current_catalog", "current_schema", "current_schemas", "in_search_path", "nextval",
+    "currval", "setval", "pg_get_viewdef", "pg_get_constraintdef", "get_block_size",
+    "format_type", "col_description", "obj_description", "json_execute_serialized_sql",
+})
+# Table references page SQL may contain; anything else (SHOW, PIVOT, ...) is refused.
+_ALLOWED_TABLE_REFS = frozenset({"BASE_TABLE", "JOIN", "SUBQUERY", "TABLE_FUNCTION",
+                                 "EXPRESSION_LIST", "EMPTY"})
+
+# Limits on every dashboard read (environment variables, like the paths in ingestion.settings).
+QUERY_TIMEOUT_ENV = "OPSINTEL_DASHBOARD_QUERY_TIMEOUT"
+MEMORY_LIMIT_ENV = "OPSINTEL_DASHBOARD_MEMORY_LIMIT"
+DEFAULT_QUERY_TIMEOUT_S = 10.0  # page reads take well under a second at 10,000 customers
+DEFAULT_MEMORY_LIMIT = "2GB"
+_MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*([kmgt]i?b|b|%)$", re.IGNORECASE)
+_MAX_MESSAGE_CHARS = 300
+# Absolute file paths in DuckDB messages (not URLs): a page never shows where files live.
+_FILE_PATH = re.compile(r"(?<![:/\w])/(?:[^\s'\"/]+/)+[^\s'\",;)]*")
 _MART_TOKEN = "__opsintel_mart_"
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -58,6 +85,53 @@ _TABLE_FUNCTIONS = re.compile(r"\b(read_\w+|glob|attach|copy|install|load|pragma
 
 class AccessDenied(PermissionError):
     """The viewer may not read what a query asks for."""
+
+
+class QueryFailed(ValueError):
+    """Page SQL could not run (a mistake in it, or a limit it hit); the message is one line."""
+
+
+class QueryTimedOut(QueryFailed):
+    """Page SQL ran longer than the time limit of dashboard reads and was stopped."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What dashboard reads may use: wall-clock seconds per query, and memory of the read
+    connection (a DuckDB size such as ``2GB`` or ``512MiB``, shared by concurrent reads)."""
+
+    timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+
+    def __post_init__(self) -> None:
+        _require_timeout(self.timeout_s, "the query time-out")
+        _require_memory_size(self.memory_limit, "the memory limit")
+
+
+def read_limits() -> ReadLimits:
+    """The limits from ``$OPSINTEL_DASHBOARD_QUERY_TIMEOUT`` (seconds, default 10) and
+    ``$OPSINTEL_DASHBOARD_MEMORY_LIMIT`` (default 2GB)."""
+    timeout = os.environ.get(QUERY_TIMEOUT_ENV, "").strip()
+    memory = os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+    try:
+        seconds = float(timeout) if timeout else DEFAULT_QUERY_TIMEOUT_S
+    except ValueError:
+        seconds = math.nan  # refused just below, naming the variable
+    _require_timeout(seconds, f"${QUERY_TIMEOUT_ENV}", timeout)
+    _require_memory_size(memory, f"${MEMORY_LIMIT_ENV}")
+    return ReadLimits(timeout_s=seconds, memory_limit=memory)
+
+
+def _require_timeout(seconds: float, what: str, written: object = None) -> None:
+    if not (math.isfinite(seconds) and seconds > 0):
+        shown = seconds if written is None else written
+        raise ValueError(f"{what} must be a positive number of seconds, not {shown!r}")
+
+
+def _require_memory_size(size: str, what: str) -> None:
+    # The value goes into a SET statement (settings take no bound parameters): only a size passes.
+    if not _MEMORY_SIZE.match(size.strip()):
+        raise ValueError(f"{what} must be a size such as 2GB or 512MiB, not {size!r}")
 
 
 @dataclass(frozen=True)
@@ -76,8 +150,11 @@ class Viewer:
 class DataAccess:
     """Tenant-scoped queries on the latest published warehouse snapshot; safe across threads."""
 
-    def __init__(self, warehouse: Warehouse | Path | str) -> None:
+    def __init__(self, warehouse: Warehouse | Path | str, limits: ReadLimits | None = None) -> None:
+        """``limits`` default to the environment's (``read_limits()``), read when a snapshot opens."""
         self.warehouse = warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse)
+        self._configured_limits = limits
+        self._limits = limits or ReadLimits()
         self._lock = threading.Lock()
         self._snapshot: Path | None = None
         self._connection: duckdb.DuckDBPyConnection | None = None
@@ -104,9 +181,7 @@ class DataAccess:
             )
         with self._lock:
             if current != self._snapshot or self._connection is None:
-                self._connection = self.warehouse.reader()
-                # Page SQL never needs a file: no read_csv, attach or copy can get past this.
-                self._connection.execute("set enable_external_access = false")
+                self._connection = self._open_reader()
                 self._snapshot = current
                 self._tables = _mart_columns(self._connection)
                 self._tenant_ids = [row[0] for row in self._connection.execute(
@@ -114,6 +189,26 @@ class DataAccess:
             # A cursor is a separate connection to the same database: one per query keeps
             # Streamlit's session threads from sharing result state.
             return self._connection.cursor()
+
+    def _open_reader(self) -> duckdb.DuckDBPyConnection:
+        try:
+            limits = self._configured_limits or read_limits()
+        except ValueError as exc:
+            raise WarehouseError(f"cannot read the warehouse: {exc}") from None
+        connection = self.warehouse.reader()
+        try:
+            _restrict(connection, limits)
+        except duckdb.Error as exc:
+            connection.close()
+            raise WarehouseError(f"cannot set up the warehouse reader: {_one_line(str(exc))}") from exc
+        self._limits = limits
+        return connection
+
+    @property
+    def limits(self) -> ReadLimits:
+        """The limits reads of the current snapshot run under."""
+        self._cursor().close()
+        return self._limits
 
     def tables(self) -> dict[str, frozenset[str]]:
         """Mart name -> its columns, in the current snapshot."""
@@ -174,7 +269,8 @@ class DataAccess:
             scoped_sql = self._scoped_sql(viewer, sql, tenants)
             params[SCOPE_PARAM] = self.effective_tenants(viewer, tenants)
             used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", scoped_sql))
-            return cursor.execute(scoped_sql, {k: v for k, v in params.items() if k in used}).df()
+            return _run_limited(cursor, scoped_sql, {k: v for k, v in params.items() if k in used},
+                                self._limits)
         finally:
             cursor.close()
 
@@ -201,42 +297,155 @@ class DataAccess:
         return _PLACEHOLDER.sub(replace, sql)
 
 
+def _restrict(connection: duckdb.DuckDBPyConnection, limits: ReadLimits) -> None:
+    """Settings of the read connection (the whole snapshot database) before any page SQL runs."""
+    connection.execute(f"set memory_limit = '{limits.memory_limit.strip()}'")
+    # No spilling: reads of pre-aggregated marts fit in memory, and spill files would land
+    # beside the published snapshots; a query over the limit fails instead. A second reader of
+    # the same snapshot in this process shares the database, where external access is off
+    # already and the directory may no longer change.
+    if connection.execute("select current_setting('temp_directory')").fetchall()[0][0]:
+        connection.execute("set temp_directory = ''")
+    # Table names never resolve to Python variables of the app (DuckDB's replacement scans);
+    # global, so the per-query cursors have it too.
+    connection.execute("set global python_enable_replacements = false")
+    # Page SQL never needs a file: no read_csv, attach or copy can get past this.
+    connection.execute("set enable_external_access = false")
+
+
+def _run_limited(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any],
+                 limits: ReadLimits) -> pd.DataFrame:
+    """Run checked, scoped SQL on ``cursor``, interrupted once it runs past the time limit;
+    any DuckDB error becomes one line."""
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        with contextlib.suppress(duckdb.Error):  # the query may have just ended and closed
+            cursor.interrupt()
+
+    timer = threading.Timer(limits.timeout_s, stop)
+    timer.daemon = True
+    timer.start()
+    try:
+        return cursor.execute(sql, params).df()
+    except duckdb.Error as exc:
+        if timed_out.is_set():
+            raise QueryTimedOut(f"the query ran longer than the {limits.timeout_s:g} s allowed "
+                                "for dashboard reads and was stopped") from exc
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            raise QueryFailed(f"the query needs more memory than the {limits.memory_limit} allowed "
+                              "for dashboard reads") from exc
+        raise QueryFailed(f"the query failed: {_one_line(str(exc))}") from exc
+    finally:
+        timer.cancel()
+
+
+def _one_line(message: str) -> str:
+    """DuckDB's message for a page: its first line, placeholders as written, no file paths."""
+    text = message.strip()
+    line = text.splitlines()[0] if text else "unknown error"
+    line = re.sub(re.escape(_MART_TOKEN) + r"(\w+)", r"{\1}", line)
+    line = _FILE_PATH.sub("<file>", line)
+    return line if len(line) <= _MAX_MESSAGE_CHARS else line[:_MAX_MESSAGE_CHARS - 1] + "\u2026"
+
+
 def _require_plain_select(cursor: duckdb.DuckDBPyConnection, sql: str) -> None:
-    """Refuse anything but one SELECT reading marts through {placeholders}, its own CTEs and
-    harmless table functions, judged on DuckDB's own parse tree (quoting, comments and
+    """Refuse anything but one SELECT reading marts through {placeholders}, the CTEs in scope
+    and harmless table functions, judged on DuckDB's own parse tree (quoting, comments and
     string tricks cannot hide a table from it)."""
+    if _MART_TOKEN in _fold_case(sql):  # only placeholders may become names with the token
+        raise AccessDenied("page SQL must read marts through {placeholders} only")
     tokenised = _PLACEHOLDER.sub(lambda m: _MART_TOKEN + m.group(1), sql)
-    tree = json.loads(cursor.execute("select json_serialize_sql($sql)", {"sql": tokenised}).fetchall()[0][0])
+    try:
+        serialised = cursor.execute("select json_serialize_sql($sql)", {"sql": tokenised}).fetchall()[0][0]
+        tree = json.loads(serialised)
+    except duckdb.Error as exc:
+        raise AccessDenied(f"page SQL could not be checked: {_one_line(str(exc))}") from exc
+    except RecursionError:
+        raise AccessDenied("page SQL is nested too deeply") from None
     if tree.get("error"):
-        raise AccessDenied(f"page SQL must be a single SELECT statement ({tree.get('error_message')})")
+        raise AccessDenied(f"page SQL must be a single SELECT statement "
+                           f"({_one_line(str(tree.get('error_message', '')))})")
     if len(tree["statements"]) != 1:
         raise AccessDenied("page SQL must be a single statement")
-    nodes = list(_walk(tree["statements"]))
-    cte_names = {entry["key"] for node in nodes if isinstance(node.get("cte_map"), dict)
-                 for entry in node["cte_map"].get("map", [])}
-    for node in nodes:
-        if node.get("type") == "BASE_TABLE":
-            name = node.get("table_name", "")
-            if node.get("schema_name") or node.get("catalog_name") or not (
-                    name.startswith(_MART_TOKEN) or name in cte_names):
-                raise AccessDenied(f"page SQL must read marts through {{placeholders}} only, not {name!r}")
-        elif node.get("type") == "SHOW_REF":
+    _require_known_names(tree["statements"])
+
+
+def _require_known_names(statements: list[Any]) -> None:
+    """Walk the tree keeping, for each node, the CTE names visible there, as DuckDB binds them:
+    a CTE is visible in the body of the query it belongs to (sub-queries included) and in the
+    CTEs after it in the same WITH, never elsewhere and never in itself. A table reference is
+    allowed only when it is a placeholder or a CTE visible where it stands; anything else (a
+    system view such as duckdb_tables, a table of another schema) would be read from the catalog.
+    Iterative, so a deeply nested query cannot exhaust Python's stack."""
+    pending: list[tuple[Any, frozenset[str]]] = [(statements, frozenset())]
+    while pending:
+        value, visible = pending.pop()
+        if isinstance(value, list):
+            pending.extend((child, visible) for child in value)
+            continue
+        if not isinstance(value, dict):
+            continue
+        if "cte_map" in value:  # a query node: SELECT, set operation or recursive CTE
+            visible = _push_ctes(value, visible, pending)
+        _require_allowed_node(value, visible)
+        pending.extend((child, visible) for key, child in value.items() if key != "cte_map")
+
+
+def _push_ctes(query_node: dict[str, Any], visible: frozenset[str],
+               pending: list[tuple[Any, frozenset[str]]]) -> frozenset[str]:
+    """Queue each CTE of ``query_node`` with the names visible in it; return those of the body."""
+    for entry in (query_node.get("cte_map") or {}).get("map", []):
+        cte = entry.get("value") or {}
+        if cte.get("key_targets"):
+            raise AccessDenied("page SQL may not use recursive CTEs")
+        pending.append((cte, visible))
+        visible = visible | {_fold_case(entry.get("key", ""))}
+    return visible
+
+
+def _require_allowed_node(node: dict[str, Any], visible: frozenset[str]) -> None:
+    kind = node.get("type")
+    if kind == "RECURSIVE_CTE_NODE":
+        raise AccessDenied("page SQL may not use recursive CTEs")
+    if node.get("class") == "FUNCTION":
+        _require_allowed_function(node)
+    elif "class" not in node and "cte_map" not in node and "sample" in node:  # a table reference
+        if kind == "SHOW_REF":
             raise AccessDenied("page SQL may not describe, summarize or show tables")
-        elif node.get("type") == "TABLE_FUNCTION":
-            function = node.get("function") or {}
-            if function.get("function_name") not in ALLOWED_TABLE_FUNCTIONS:
-                raise AccessDenied(f"page SQL may not call {function.get('function_name')!r}")
+        if kind not in _ALLOWED_TABLE_REFS:
+            raise AccessDenied(f"page SQL may not read from a {str(kind).lower()} reference")
+        if kind == "BASE_TABLE":
+            _require_visible_table(node, visible)
+        elif kind == "TABLE_FUNCTION":
+            name = (node.get("function") or {}).get("function_name", "")
+            if _fold_case(name) not in ALLOWED_TABLE_FUNCTIONS:
+                raise AccessDenied(f"page SQL may not call {name!r}")
 
 
-def _walk(value: Any) -> Iterator[dict[str, Any]]:
-    """Every dict in a parse tree, depth first."""
-    if isinstance(value, dict):
-        yield value
-        for child in value.values():
-            yield from _walk(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _walk(child)
+def _require_visible_table(node: dict[str, Any], visible: frozenset[str]) -> None:
+    name = node.get("table_name", "")
+    if node.get("schema_name") or node.get("catalog_name") or not (
+            name.startswith(_MART_TOKEN) or _fold_case(name) in visible):
+        raise AccessDenied(f"page SQL must read marts through {{placeholders}} only, not {name!r}")
+
+
+def _require_allowed_function(node: dict[str, Any]) -> None:
+    name = node.get("function_name", "")
+    if node.get("schema") or node.get("catalog"):
+        raise AccessDenied(f"page SQL may not call schema-qualified functions such as {name!r}")
+    if _fold_case(name) in REFUSED_FUNCTIONS:
+        raise AccessDenied(f"page SQL may not call {name!r}")
+
+
+def _fold_case(name: str) -> str:
+    """Lower-case ASCII letters only, as DuckDB compares names: str.lower() would also fold the
+    Kelvin sign into "k" and so take a CTE for a system view DuckDB keeps apart."""
+    return name.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def _mart_columns(con: duckdb.DuckDBPyConnection) -> dict[str, frozenset[str]]:

@@ -8,7 +8,7 @@ reporting-currency or group-currency MRR of each customer-month.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import pandas as pd
 
@@ -27,6 +27,7 @@ BRIDGE_COLUMNS = ("opening_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr",
                   "contraction_mrr", "churned_mrr", "closing_mrr")
 
 ArrDimension = Literal["segment", "region", "partner", "product"]
+ARR_DIMENSIONS: tuple[str, ...] = get_args(ArrDimension)
 
 # Customer-months of the tenants and segment in view from $months_from, in the scope's currency.
 _CUSTOMER_MONTHS = """
@@ -190,6 +191,8 @@ _ARR_BY_CUSTOMER_DIMENSION = {
 def arr_by(access: DataAccess, viewer: Viewer, filters: Filters,
            dimension: ArrDimension) -> pd.DataFrame:
     """ARR (12 x MRR) at the period's last month by segment, region, partner or product."""
+    if dimension not in ARR_DIMENSIONS:
+        raise ValueError(f"ARR can be shown by {', '.join(ARR_DIMENSIONS)}, not {dimension!r}")
     scope = resolve_scope(access, viewer, filters)
     params = month_params(filters)
     if dimension == "product":
