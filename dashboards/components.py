@@ -1,9 +1,15 @@
 """The building blocks of every page: KPI tiles, charts with the rows behind them, tables that
-download as CSV, one-line empty states, and page data loaded through the cache."""
+download as CSV, one-line empty states, and page data loaded through the cache.
+
+Two rules for what users and the data supply: text shown in an element that renders Markdown
+goes through ``escape_markdown`` (it can never become a link, an image or markup), and every
+CSV download is made by ``csv_bytes`` (a spreadsheet never runs a cell as a formula).
+"""
 
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -74,6 +80,56 @@ def change_vs_last_month(value: float | None, previous: float | None, kind: str)
     return f"{(value - previous) / abs(previous) * 100:+.1f}% vs last month"
 
 
+# -- untrusted text ------------------------------------------------------------------------
+
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
+# Streamlit links web and e-mail addresses found in text after Markdown's backslash escapes are
+# resolved, so escaping cannot stop it: an invisible word joiner where such an address starts
+# ("http:", "https:", "www.", "@") leaves it plain text.
+_AUTOLINK_START = re.compile(r"(?i)(?<=http)(?=:)|(?<=https)(?=:)|(?<=www)(?=\.)|(?=@)")
+_WORD_JOINER = "\u2060"
+# Spreadsheets run a cell starting with one of these as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_markdown(text: object) -> str:
+    """Markdown that Streamlit shows as exactly ``text``, on one line: no link, image, HTML,
+    emphasis, heading, icon or math. For anything a user or the data supplies (URL
+    parameters, names, messages quoting them) on its way to st.warning, st.markdown and the like."""
+    # Line breaks and other invisible characters as Python writes them ("\n"): one line, and
+    # nothing hidden in it.
+    visible = "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(text))
+    joined = _AUTOLINK_START.sub(_WORD_JOINER, visible)
+    return "".join(f"\\{char}" if char in _ASCII_PUNCTUATION else char for char in joined)
+
+
+def neutralise_formula(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula, prefixed with ``'`` (then it is text);
+    anything else (numbers, negative ones too, dates, missing values) unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The CSV download of ``frame`` (UTF-8, no index, CRLF rows). Every download of the app is made here,
+    so no cell in one runs as a formula; the frame itself (the table on screen) is unchanged."""
+    safe = frame.copy()
+    for position, dtype in enumerate(safe.dtypes):  # by position: column names may repeat
+        if _may_hold_text(dtype):
+            safe.isetitem(position, safe.iloc[:, position].astype(object).map(neutralise_formula))
+    # CRLF rows (RFC 4180): a cell holding a carriage return is then quoted, not split.
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
+def _may_hold_text(dtype: object) -> bool:
+    """Text columns: object, str (pandas 3), category, Arrow strings; not numbers, booleans or
+    dates, whose negative values must stay numbers."""
+    api = pd.api.types
+    return not (api.is_numeric_dtype(dtype) or api.is_bool_dtype(dtype)
+                or api.is_datetime64_any_dtype(dtype) or api.is_timedelta64_dtype(dtype))
+
+
 # -- data ----------------------------------------------------------------------------------
 
 def load(query: Callable[..., T], context: PageContext, *extra: Any) -> T | None:
@@ -84,7 +140,7 @@ def load(query: Callable[..., T], context: PageContext, *extra: Any) -> T | None
     except MartNotBuilt as missing:
         st.info(str(missing))
     except (EmptyScope, AccessDenied, ValueError) as refused:
-        st.warning(str(refused))
+        st.warning(escape_markdown(refused))  # may quote a filter value
     except WarehouseError as no_warehouse:
         st.error(str(no_warehouse))
         st.stop()
@@ -121,7 +177,7 @@ def data_table(frame: pd.DataFrame, name: str, *, key: str, empty: str = "No row
         return
     st.dataframe(frame, hide_index=True, key=f"{key}_table")
     st.download_button(
-        "Download CSV", frame.to_csv(index=False).encode("utf-8"),
+        "Download CSV", csv_bytes(frame),
         file_name=f"{_slug(name)}.csv", mime="text/csv", key=f"{key}_csv",
         icon=":material/download:", on_click="ignore",
     )

@@ -2,8 +2,9 @@
 
 Values from the URL are checked against the same choices the widgets offer (months up to the
 warehouse date, the viewer's own tenants, known segments, currencies that can be shown for the
-tenants picked). A value that is not among them is named in one line and replaced by the
-default; it can never widen the viewer's scope, which the data layer enforces anyway.
+tenants picked). A value that is not among them is named in one line (as plain text: a shared
+link cannot put its own links or images in the app's notice) and replaced by the default; it
+can never widen the viewer's scope, which the data layer enforces anyway.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date
 import streamlit as st
 
 from dashboards.access import DataAccess, Viewer
+from dashboards.components import escape_markdown
 from dashboards.context import Filters
 from dashboards.queries.scope import currency_options, shift_months
 
@@ -167,7 +169,7 @@ def render_filters(access: DataAccess, viewer: Viewer) -> Filters:
         params = {key: st.query_params.get_all(key) for key in st.query_params}
         initial, problems = filters_from_params(params, choices)
         for problem in problems:
-            st.warning(problem)
+            st.warning(escape_markdown(problem))  # quotes the URL: shown as typed, never as links
         # Not the widget's own key: a range slider learns it is a range from ``value=``, on
         # every run, so the first run's range is kept here and passed each time.
         state[f"{_STATE_PREFIX}initial_period"] = (initial.period_start, initial.period_end)

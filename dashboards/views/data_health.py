@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboards import components as ui
 from dashboards.context import page_context
 from ingestion.health import SourceHealth
 
@@ -53,7 +54,7 @@ def main() -> None:
     if not context.viewer.sees_all_tenants:
         st.caption("Row counts are hidden: a load spans every tenant.")
     st.dataframe(frame, hide_index=True, width="stretch")
-    st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"),
+    st.download_button("Download CSV", ui.csv_bytes(frame),
                        file_name="data_health.csv", mime="text/csv")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboards import components as ui
 from dashboards.auth import UserRecord, UsersFileError, read_users
 from dashboards.context import page_context
 from ingestion.settings import users_path
@@ -35,7 +36,7 @@ def main() -> None:
     except UsersFileError as exc:
         st.error(str(exc))
         st.stop()
-    st.caption(f"{len(users)} users in {path}. Change them with "
+    st.caption(f"{len(users)} users in {ui.escape_markdown(path)}. Change them with "
                "`opsintel users add NAME --role ROLE --tenants T1,T2|all` and `opsintel users remove NAME`.")
     st.dataframe(users_frame(users), hide_index=True, width="stretch")
 
