@@ -1,4 +1,4 @@
-"""Who may sign in to the dashboards: the users file, password hashes and sign-in lockout.
+"""Who may sign in to the dashboards: the users file, password hashes and sign-in lockouts.
 
 The users file (``$OPSINTEL_USERS``, default ``data/users.toml``) holds one table per user::
 
@@ -27,13 +27,22 @@ import tempfile
 import threading
 import time
 import tomllib
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dashboards.access import ROLES, Role, Viewer
+from dashboards.signin_attempts import (
+    AttemptStore,
+    Limit,
+    Locked,
+    SignInLog,
+    client_key,
+    default_log_path,
+    store_path_for,
+    user_key,
+)
 
 ALL_TENANTS = "all"
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -279,25 +288,41 @@ class SignInResult:
 
 
 WRONG_CREDENTIALS = "Wrong user name or password."
+LOCKED_MESSAGE = "Too many failed sign-ins: try again in {seconds} s."
 
 
 @dataclass
 class Authenticator:
-    """Checks passwords against the users file, locking a user name out after repeated failures.
+    """Checks passwords against the users file, with lockouts every app process shares.
 
-    Unknown user names are treated like known ones (same hash work, same lockout), so neither
-    the message nor the lockout tells whether a name exists. One instance per process.
+    A user name is locked for ``lockout_s`` once it has ``max_failures`` failures inside
+    ``window_s``; a client (its address, see ``client_key``) likewise after
+    ``client_max_failures`` failures across any user names, so one password tried against many
+    names is limited too. The counts live in ``store_path`` (default beside the users file) and
+    every attempt goes to the sign-in log (default ``<logs>/signin.log``). Unknown user names
+    are treated like known ones (same hash work, same lockout), and every failure or lockout
+    gets the same message, so neither tells whether a name exists or which limit was hit.
     """
 
     users_path: Path
     max_failures: int = 5
     window_s: float = 300.0
     lockout_s: float = 60.0
-    clock: Callable[[], float] = time.monotonic
-    _failures: dict[str, deque[float]] = field(default_factory=dict, repr=False)
+    client_max_failures: int = 20
+    clock: Callable[[], float] = time.time  # wall clock: the store outlives the process
+    store_path: Path | None = None
+    log_path: Path | None = None
+    attempts: AttemptStore = field(init=False, repr=False)
+    log: SignInLog = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cache: tuple[tuple[int, int], dict[str, UserRecord]] | None = field(default=None, repr=False)
     _dummy_hash: str = field(default_factory=lambda: hash_password(secrets.token_hex(16)), repr=False)
+
+    def __post_init__(self) -> None:
+        self.store_path = self.store_path or store_path_for(self.users_path)
+        self.log_path = self.log_path or default_log_path()
+        self.attempts = AttemptStore(self.store_path)
+        self.log = SignInLog(self.log_path)
 
     def users(self) -> dict[str, UserRecord]:
         """The users file, re-read when it changes. UsersFileError for a bad file."""
@@ -321,47 +346,66 @@ class Authenticator:
         user = self.users().get(username)
         return user.viewer() if user else None
 
-    def viewer_for_email(self, email: str | None) -> Viewer | None:
-        """The viewer of the user whose ``email`` matches (case-insensitively), if any."""
+    def user_for_email(self, email: str | None) -> UserRecord | None:
+        """The user whose ``email`` matches (case-insensitively), if any."""
         if not email:
             return None
         wanted = email.casefold()
         for user in self.users().values():
             if user.email and user.email.casefold() == wanted:
-                return user.viewer()
+                return user
         return None
 
-    def seconds_locked(self, username: str) -> float:
-        key = username.strip().casefold()
-        now = self.clock()
-        with self._lock:
-            recent = self._recent(key, now)
-            if len(recent) < self.max_failures:
-                return 0.0
-            return max(0.0, recent[-1] + self.lockout_s - now)
+    def viewer_for_email(self, email: str | None) -> Viewer | None:
+        """The viewer of the user whose ``email`` matches (case-insensitively), if any."""
+        user = self.user_for_email(email)
+        return user.viewer() if user else None
 
-    def authenticate(self, username: str, password: str) -> SignInResult:
+    def seconds_locked(self, username: str, client: object = None) -> float:
+        """How long sign-ins of ``username`` from ``client`` stay refused (0: not locked)."""
+        locked = self.attempts.locked(self._limits(username, client), self.clock(),
+                                      self.window_s, self.lockout_s)
+        return locked.seconds if locked else 0.0
+
+    def authenticate(self, username: str, password: str, client: object = None) -> SignInResult:
+        """Check one sign-in from ``client`` (``st.context.ip_address``; None: unknown).
+
+        SignInStoreError when the attempts store or the log cannot be used: the sign-in is
+        refused then, never let through unlimited.
+        """
         username = username.strip()
-        locked = self.seconds_locked(username)
-        if locked > 0:
-            return SignInResult(None, f"Too many failed sign-ins for this user name: "
-                                      f"try again in {math.ceil(locked)} s.")
-        user = self.users().get(username)
+        users = self.users()
+        limits = self._limits(username, client)
+        where = client_key(client)
+        started = self.attempts.begin(limits, self.clock(), self.window_s, self.lockout_s)
+        if isinstance(started, Locked):
+            self._log("refused", username, where, username in users, started)
+            return SignInResult(None, LOCKED_MESSAGE.format(seconds=math.ceil(started.seconds)))
+        user = users.get(username)
         stored = user.password_hash if user else None
         # Same scrypt work whether or not the user (or their password) exists.
         matches = verify_password(password, stored or self._dummy_hash) and stored is not None
         if matches and user is not None:
-            with self._lock:
-                self._failures.pop(username.casefold(), None)
+            self.attempts.succeed(started)
+            self._log("signed-in", username, where, True)
             return SignInResult(user.viewer(), f"Signed in as {user.name}.")
-        with self._lock:
-            now = self.clock()
-            self._recent(username.casefold(), now).append(now)
+        locked = self.attempts.locked(limits, self.clock(), self.window_s, self.lockout_s)
+        self._log("lockout" if locked else "failed", username, where, user is not None, locked)
         return SignInResult(None, WRONG_CREDENTIALS)
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        """Failures of ``key`` inside the window (call holding the lock)."""
-        recent = self._failures.setdefault(key, deque())
-        while recent and recent[0] < now - self.window_s:
-            recent.popleft()
-        return recent
+    def log_single_sign_on(self, email: str, client: object, user: UserRecord | None) -> None:
+        """Record a single-sign-on identity let in (as ``user``) or refused (no such user)."""
+        self.log.write(self.clock(), "sign-in", "signed-in" if user else "failed",
+                       user.name if user else email, client_key(client),
+                       method="single-sign-on", email=email)
+
+    def _limits(self, username: str, client: object) -> tuple[Limit, Limit]:
+        return (Limit("user", user_key(username), self.max_failures, cleared_by_success=True),
+                Limit("client", client_key(client), self.client_max_failures, cleared_by_success=False))
+
+    def _log(self, outcome: str, username: str, client: str, known: bool,
+             locked: Locked | None = None) -> None:
+        details: dict[str, object] = {"method": "password", "known_user": known}
+        if locked is not None:
+            details |= {"locked_by": list(locked.by), "locked_for_s": math.ceil(locked.seconds)}
+        self.log.write(self.clock(), "sign-in", outcome, username, client, **details)

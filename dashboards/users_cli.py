@@ -1,4 +1,4 @@
-"""``opsintel users``: add, list and remove dashboard users, or write the demo users.
+"""``opsintel users``: add, list and remove dashboard users, write the demo users, lift lockouts.
 
 Changes go to the users file (``$OPSINTEL_USERS`` or data/users.toml, or ``--file``) by an
 atomic replace, so the running dashboards never read a half-written file; they pick up the
@@ -8,8 +8,10 @@ change on the next page load. Exit codes follow ``opsintel``: 0 done, 1 failed, 
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -24,6 +26,17 @@ from dashboards.auth import (
     parse_tenants,
     read_users,
     write_users,
+)
+from dashboards.signin_attempts import (
+    LOCAL_CLIENT,
+    AttemptStore,
+    Kind,
+    SignInLog,
+    SignInStoreError,
+    default_log_path,
+    parse_client_key,
+    store_path_for,
+    user_key,
 )
 from ingestion import settings
 
@@ -47,7 +60,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 )
 
 
-def _fail(message: str, code: int = EXIT_FAILED) -> None:
+def _fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
@@ -57,7 +70,6 @@ def _read(path: Path) -> dict[str, UserRecord]:
         return read_users(path)
     except UsersFileError as exc:
         _fail(str(exc))
-        raise AssertionError("unreachable")
 
 
 def _write(path: Path, users: dict[str, UserRecord]) -> None:
@@ -163,3 +175,26 @@ def demo(path: Path) -> None:
     click.echo(f"Wrote {len(DEMO_USERS)} demo users to {path}:")
     for user in DEMO_USERS:
         click.echo(f"  {user.name:<13} {user.role:<10} tenants {user.tenants:<8} password {user.password}")
+
+
+@users.command("unlock")
+@click.argument("name", required=False)
+@click.option("--client", "address", default=None,
+              help="Lift the lockout of a client address instead (as the sign-in log shows it).")
+@click.pass_obj
+def unlock(path: Path, name: str | None, address: str | None) -> None:
+    """Forget the failed sign-ins of user NAME (or of a client address), lifting its lockout."""
+    if (name is None) == (address is None):
+        _fail("give a user NAME or --client ADDRESS (one of them)", EXIT_USAGE)
+    kind: Kind = "user" if name is not None else "client"
+    key = user_key(name) if name is not None else parse_client_key(str(address))
+    if key is None:
+        _fail(f"--client {address!r} is not an IP address (or {LOCAL_CLIENT!r})", EXIT_USAGE)
+    store = store_path_for(path)
+    try:
+        cleared = AttemptStore(store).clear(kind, key)
+        SignInLog(default_log_path()).write(time.time(), "unlock", "unlocked", name or "",
+                                            key if kind == "client" else "", by="opsintel users unlock")
+    except SignInStoreError as exc:
+        _fail(str(exc))
+    click.echo(f"Unlocked {kind} {name or key}: {cleared} failed sign-ins forgotten ({store}).")

@@ -20,9 +20,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestion.settings import REPO_ROOT
+from ingestion.settings import REPO_ROOT, logs_path
 
-DEFAULT_LOG_DIR = REPO_ROOT / "data" / "logs"
 DAGSTER_HOME = REPO_ROOT / ".dagster_home"
 DASHBOARD_APP = REPO_ROOT / "dashboards" / "app.py"
 READY_TIMEOUT_S = 180.0
@@ -189,7 +188,7 @@ def serve(
     ready_timeout_s: float = READY_TIMEOUT_S,
 ) -> int:
     """Start the servers, print their URLs and run until Ctrl-C or SIGTERM. Returns an exit code."""
-    servers = _servers(dagster_port, streamlit_port, host, log_dir or DEFAULT_LOG_DIR)
+    servers = _servers(dagster_port, streamlit_port, host, log_dir or logs_path())
     for server in servers:
         port = int(server.url.rsplit(":", 1)[1])
         if _port_in_use(host, port):

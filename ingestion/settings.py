@@ -43,9 +43,11 @@ def ground_truth_path() -> Path:
 
 ARTIFACTS_ENV = "OPSINTEL_ARTIFACTS"
 USERS_ENV = "OPSINTEL_USERS"
+LOGS_ENV = "OPSINTEL_LOGS"
 
 DEFAULT_ARTIFACTS = REPO_ROOT / "artifacts"
 DEFAULT_USERS = REPO_ROOT / "data" / "users.toml"
+DEFAULT_LOGS = REPO_ROOT / "data" / "logs"
 
 
 def artifacts_path() -> Path:
@@ -56,6 +58,11 @@ def artifacts_path() -> Path:
 def users_path() -> Path:
     """The dashboards' users file: roles, tenant scopes, salted password hashes."""
     return _path_from_env(USERS_ENV, DEFAULT_USERS)
+
+
+def logs_path() -> Path:
+    """The folder of the servers', the pipeline's and the sign-in logs (``$OPSINTEL_LOGS``)."""
+    return _path_from_env(LOGS_ENV, DEFAULT_LOGS)
 
 
 AS_OF_ENV = "OPSINTEL_AS_OF_DATE"

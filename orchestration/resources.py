@@ -19,9 +19,7 @@ from pydantic import Field
 from ingestion import settings
 from ingestion.warehouse import Warehouse
 
-# Beside the warehouse and the landing folder under data/, like the other settings.
-LOGS_ENV = "OPSINTEL_LOGS"
-DEFAULT_LOGS = settings.REPO_ROOT / "data" / "logs"
+LOGS_ENV = settings.LOGS_ENV
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -61,8 +59,7 @@ class LogsResource(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls) -> LogsResource:
-        value = os.environ.get(LOGS_ENV, "").strip()
-        return cls(path=str(Path(value).expanduser().resolve() if value else DEFAULT_LOGS))
+        return cls(path=str(settings.logs_path()))
 
     def get_path(self) -> Path:
         return Path(self.path)

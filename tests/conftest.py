@@ -13,4 +13,5 @@ def _isolated_paths(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("OPSINTEL_GROUND_TRUTH", str(base / "ground_truth"))
     monkeypatch.setenv("OPSINTEL_ARTIFACTS", str(base / "artifacts"))
     monkeypatch.setenv("OPSINTEL_USERS", str(base / "users.toml"))
+    monkeypatch.setenv("OPSINTEL_LOGS", str(base / "logs"))
     monkeypatch.setenv("DO_NOT_TRACK", "1")

@@ -9,6 +9,8 @@ page file on its own to show it shows nothing without the app's context.
 
 from __future__ import annotations
 
+import json
+import string
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +48,14 @@ def users_file(tmp_path, monkeypatch, built_company, tenant_ids) -> Path:
     })
     monkeypatch.setenv("OPSINTEL_USERS", str(path))
     monkeypatch.setenv("OPSINTEL_WAREHOUSE", str(built_company))
+    monkeypatch.setenv("OPSINTEL_LOGS", str(tmp_path / "logs"))
     return path
+
+
+def sign_in_log(users_file: Path) -> list[dict[str, Any]]:
+    """The sign-in log lines of the test's logs folder (beside its users file)."""
+    log = users_file.parent / "logs" / "signin.log"
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +119,53 @@ def test_wrong_password_or_unknown_user_gets_one_generic_message(new_app, users_
     sign_in(at, "nobody", PASSWORD)
     assert [e.value for e in at.error] == [WRONG_CREDENTIALS]
     assert VIEWER_KEY not in at.session_state
+
+
+def test_each_sign_in_through_the_app_is_logged_and_counted(new_app, users_file):
+    at = new_app().run()
+    sign_in(at, "root", "Tidal-Basin-32")
+    sign_in(at, "nobody", PASSWORD)
+    sign_in(new_app().run(), "eve")
+    lines = sign_in_log(users_file)
+    assert [(line["user"], line["outcome"], line["client"]) for line in lines] == [
+        ("root", "failed", "local"), ("nobody", "failed", "local"), ("eve", "signed-in", "local")]
+    assert PASSWORD not in (users_file.parent / "logs" / "signin.log").read_text()
+    # The app's sessions count against the shared store: four more failures lock "root".
+    at = new_app().run()
+    for guess in range(4):
+        sign_in(at, "root", f"Tidal-Basin-4{guess}")
+    sign_in(at, "root")
+    assert [e.value for e in at.error] == ["Too many failed sign-ins: try again in 60 s."]
+    assert VIEWER_KEY not in at.session_state
+
+
+def test_a_damaged_attempts_store_refuses_sign_in_in_one_line(new_app, users_file):
+    store = users_file.parent / "users.signin.sqlite"
+    store.write_bytes(b"not a database" * 100)
+    at = sign_in(new_app().run(), "root")
+    assert not at.exception
+    assert VIEWER_KEY not in at.session_state and registered(at) == {"Sign in"}
+    [error] = [e.value for e in at.error]
+    assert error.startswith("".join(f"\\{c}" if c in string.punctuation else c for c in str(store)))
+    assert "attempts store cannot be used" in error and "\n" not in error
+
+
+def test_user_supplied_text_is_not_rendered_as_markdown(new_app, users_file):
+    # A sign-on provider passes the e-mail through; a link or image in it must stay text.
+    at = new_app()
+    at.secrets = dict(OIDC_SECRETS)
+    at.user = {"is_logged_in": True, "email": "[click](https://evil.example/x)![i](https://evil.example/i.png)@example.com"}
+    at.run()
+    [error] = [e.value for e in at.error]
+    assert error.startswith(r"\[click\]\(https\:\/\/evil\.example\/x\)\!\[i\]\(https\:\/\/evil\.example\/i\.png\)"
+                            r"\@example\.com has no dashboard access")
+    # Underscores in a user name must not turn into italics in the sidebar.
+    records = read_users(users_file)
+    records["a_b_c"] = UserRecord("a_b_c", "executive", None, None, records["eve"].password_hash)
+    write_users(users_file, records)
+    at = sign_in(new_app().run(), "a_b_c")
+    assert any(caption.value.startswith(r"Signed in as **a\_b\_c** (executive; all tenants)")
+               for caption in at.sidebar.caption)
 
 
 @pytest.mark.parametrize("username, viewer_role, scoped", [
@@ -221,10 +277,13 @@ def test_single_sign_on_maps_the_email_to_a_user(new_app, users_file, tenant_ids
     assert not at.exception
     assert at.session_state[VIEWER_KEY] == Viewer("scoped", "executive", frozenset({tenant_ids[0]}))
     assert registered(at) == expected_pages("executive")
+    [line] = sign_in_log(users_file)
+    assert (line["user"], line["outcome"], line["method"], line["email"]) == (
+        "scoped", "signed-in", "single-sign-on", "SCOPED@example.com")
 
 
 @pytest.mark.parametrize("identity, message", [
-    ({"is_logged_in": True, "email": "stranger@example.com"}, "stranger@example.com has no dashboard access"),
+    ({"is_logged_in": True, "email": "stranger@example.com"}, r"stranger\@example\.com has no dashboard access"),
     ({"is_logged_in": True, "email": "ana@example.com", "email_verified": False}, "is not verified"),
 ])
 def test_single_sign_on_without_a_matching_user_is_denied(new_app, users_file, identity, message):

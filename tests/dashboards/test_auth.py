@@ -30,6 +30,11 @@ from dashboards.users_cli import DEMO_USERS, users
 FAST = {"n": 2**4, "r": 1, "p": 1}
 
 
+@pytest.fixture(autouse=True)
+def _sign_in_log_in_tmp(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("OPSINTEL_LOGS", str(tmp_path / "logs"))
+
+
 # -- hashes --------------------------------------------------------------------------------
 
 def test_hash_verifies_its_password_and_no_other():
