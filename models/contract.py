@@ -71,6 +71,9 @@ class Field:
     references: str | None = None
     min: float | None = None
     max: float | None = None
+    # Free text that may hold tab, line feed and carriage return (other control characters
+    # are never allowed in any field).
+    multiline: bool = False
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -137,6 +140,7 @@ def _parse_type(type_name: str) -> tuple[pa.DataType, str]:
 def _field_from_yaml(raw: dict, where: str) -> Field:
     unknown = set(raw) - {
         "name", "type", "required", "description", "allowed_values", "references", "min", "max",
+        "multiline",
     }
     if unknown:
         raise ContractError(f"{where}: unknown keys {sorted(unknown)}")
@@ -144,6 +148,9 @@ def _field_from_yaml(raw: dict, where: str) -> Field:
         if key not in raw:
             raise ContractError(f"{where}: field is missing {key!r}")
     _parse_type(raw["type"])
+    multiline = raw.get("multiline", False)
+    if not isinstance(multiline, bool) or (multiline and raw["type"] != "string"):
+        raise ContractError(f"{where}: multiline must be true or false, and true only for a string field")
     allowed = raw.get("allowed_values")
     return Field(
         name=raw["name"],
@@ -154,6 +161,7 @@ def _field_from_yaml(raw: dict, where: str) -> Field:
         references=raw.get("references"),
         min=raw.get("min"),
         max=raw.get("max"),
+        multiline=multiline,
     )
 
 

@@ -18,10 +18,16 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.loader.discovery import file_format, files_for_entity, unrecognised_files
+from ingestion.loader.discovery import (
+    ensure_inside_landing,
+    file_format,
+    files_for_entity,
+    unrecognised_files,
+)
 from ingestion.loader.drift import column_drift, record_drift, stop_on_changed_text_types
 from ingestion.loader.errors import SourceStopped
 from ingestion.loader.fingerprint import ensure_unchanged, fingerprint
+from ingestion.loader.messages import error_text, shown_names
 from ingestion.loader.results import FileLoadResult, SourceLoadResult, TableLoadResult
 from ingestion.loader.schema import ensure_raw_schema
 from ingestion.loader.staging import stage_file
@@ -31,6 +37,7 @@ from models import SOURCE_SYSTEMS, Contract, contracts_by_source
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+DRIFT_LINES_PER_FILE = 5  # beyond this many drifted columns of a kind, one summary line
 
 
 def _now() -> datetime:
@@ -76,6 +83,10 @@ def _load_source(
     batch_id = f"{source}-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     contracts = contracts_by_source()[source]
     tables = {c.name: TableLoadResult(c.name) for c in contracts}
+    try:  # a source folder linked to elsewhere is refused before anything in it is listed
+        ensure_inside_landing(landing, landing / source, source)
+    except SourceStopped as exc:
+        return _failed(con, progress, source, batch_id, started, contracts, str(exc), [], source)
     plan = [(c, path) for c in contracts for path in files_for_entity(landing, c)]
     for stray in unrecognised_files(landing, source):
         progress(f"{source}: ignoring {stray.relative_to(landing).as_posix()} (no contract for it)")
@@ -115,15 +126,30 @@ def _load_source(
     except Exception as exc:  # any failure must roll the batch back and be reported
         _rollback_if_open(con)
         log.debug("unexpected error loading %s", current, exc_info=True)  # details for developers; users get one line
-        message = f"{current}: load failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        message = f"{current}: load failed ({type(exc).__name__}: {error_text(exc)})"
     if message is not None:
-        progress(f"{source}: FAILED, nothing of this batch was kept: {message}")
-        result = SourceLoadResult(source, batch_id, "failed", started, _now(),
-                                  {c.name: TableLoadResult(c.name) for c in contracts}, message)
-        _write_audit(con, result, done, current)
-        return result
+        return _failed(con, progress, source, batch_id, started, contracts, message, done, current)
     result = SourceLoadResult(source, batch_id, "loaded", started, _now(), tables)
     _write_audit(con, result, done, None)
+    return result
+
+
+def _failed(
+    con: duckdb.DuckDBPyConnection,
+    progress: Progress,
+    source: str,
+    batch_id: str,
+    started: datetime,
+    contracts: list[Contract],
+    message: str,
+    done: list[FileLoadResult],
+    current: str,
+) -> SourceLoadResult:
+    """Report and audit a source that stopped: nothing of its batch was kept."""
+    progress(f"{source}: FAILED, nothing of this batch was kept: {message}")
+    result = SourceLoadResult(source, batch_id, "failed", started, _now(),
+                              {c.name: TableLoadResult(c.name) for c in contracts}, message)
+    _write_audit(con, result, done, current)
     return result
 
 
@@ -145,9 +171,12 @@ def _load_file(
     source: str,
 ) -> FileLoadResult:
     label = path.relative_to(landing).as_posix()
+    ensure_inside_landing(landing, path, label)
     before = fingerprint(path)
     result = FileLoadResult(entity=contract.name, path=label, sha256=before.sha256, file_bytes=before.size)
     staged = stage_file(con, path, label, contract)
+    # Again after reading: a link swapped to point outside meanwhile must not load.
+    ensure_inside_landing(landing, path, label)
     ensure_unchanged(path, label, before)
     if file_format(path) != "parquet":  # Parquet types were checked from its schema
         stop_on_changed_text_types(con, label, contract)
@@ -173,10 +202,19 @@ def _load_file(
 
 
 def _report_drift(progress: Progress, label: str, result: FileLoadResult) -> None:
-    for column in result.new_columns:
-        progress(f"{label}: new column '{column}' not in the contract: ignored, recorded as drift")
-    for column in result.missing_columns:
-        progress(f"{label}: optional column '{column}' is missing: loaded as empty, recorded as drift")
+    """A line per drifted column, or one line for all of a kind when there are more than a few."""
+    for columns, one, many, outcome in (
+        (result.new_columns, "new column {} not in the contract", "{:,} new columns not in the contract",
+         "ignored"),
+        (result.missing_columns, "optional column {} is missing", "{:,} optional columns are missing",
+         "loaded as empty"),
+    ):
+        if len(columns) > DRIFT_LINES_PER_FILE:
+            names = shown_names(columns, quoted=True, limit=DRIFT_LINES_PER_FILE)
+            progress(f"{label}: {many.format(len(columns))} ({names}): {outcome}, recorded as drift")
+            continue
+        for column in columns:
+            progress(f"{label}: {one.format(shown_names([column], quoted=True))}: {outcome}, recorded as drift")
 
 
 def _sync_quarantine(

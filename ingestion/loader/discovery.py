@@ -2,12 +2,17 @@
 
 Layout: ``<landing>/<source>/<entity>.<ext>`` or, for exports split in parts,
 ``<landing>/<source>/<entity>/<part>.<ext>``, with ext one of csv, jsonl, parquet.
+
+Symbolic links are followed only as long as they stay inside the landing folder (a folder of
+links to dated exports is fine); a file or folder link that leads outside it is refused, so a
+landing folder cannot be used to read other files of the machine into the warehouse.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ingestion.loader.errors import SourceStopped
 from models import Contract, contracts_by_source
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -35,6 +40,29 @@ def discover_files(landing: Path, source: str) -> list[Path]:
     ]
 
 
+def escaping_link(landing: Path, path: Path) -> Path | None:
+    """The symbolic link (``path`` or a folder above it) that leads outside ``landing``, if any."""
+    root = landing.resolve()
+    if path.resolve().is_relative_to(root):
+        return None
+    current = landing
+    for part in path.relative_to(landing).parts:
+        current = current / part
+        if current.is_symlink() and not current.resolve().is_relative_to(root):
+            return current
+    return path
+
+
+def ensure_inside_landing(landing: Path, path: Path, label: str) -> None:
+    """Stop the source when ``path`` leads outside the landing folder (never reading the target)."""
+    link = escaping_link(landing, path)
+    if link is not None:
+        raise SourceStopped(
+            f"{label}: refused: '{link.relative_to(landing).as_posix()}' is a symbolic link to a place "
+            "outside the landing folder; nothing loaded — copy the export into the landing folder"
+        )
+
+
 def unrecognised_files(landing: Path, source: str) -> list[Path]:
     """Files in the source folder that no contract claims (reported, never read)."""
     folder = landing / source
@@ -43,5 +71,5 @@ def unrecognised_files(landing: Path, source: str) -> list[Path]:
     known = set(discover_files(landing, source))
     return sorted(
         p for p in folder.rglob("*")
-        if p.is_file() and not p.name.startswith(".") and p not in known
+        if p.is_file() and not p.name.startswith(".") and p not in known and escaping_link(landing, p) is None
     )

@@ -16,6 +16,9 @@ What each kind of drift does:
 
 ``raw.schema_drift`` holds the drift of each file as last loaded: loading the same file again
 adds nothing, and a re-export without the drift clears its rows (as with the quarantine).
+Per file and kind of change it holds at most ``DRIFT_ROWS_PER_FILE`` columns by name (cut to a
+safe length) plus one row ``(N more columns)`` for the rest: a file with 10,000 stray columns
+is one problem, not 10,000.
 """
 
 from __future__ import annotations
@@ -26,11 +29,18 @@ from datetime import datetime
 import duckdb
 
 from ingestion.loader.errors import SourceStopped
+from ingestion.loader.messages import safe_name, safe_text
 from ingestion.loader.staging import STAGED
 from ingestion.loader.validation import type_violation
 from models import Contract
 
 CHANGED_TYPE_MIN_VALUES = 10
+DRIFT_ROWS_PER_FILE = 100
+
+
+def more_columns(count: int) -> str:
+    """The ``column_name`` of the row standing for columns beyond ``DRIFT_ROWS_PER_FILE``."""
+    return f"({count:,} more columns)"
 
 
 @dataclass
@@ -61,7 +71,7 @@ def record_drift(
 ) -> None:
     """Make the file's ``raw.schema_drift`` rows equal ``drift``, leaving unchanged rows alone."""
     con.execute("create or replace temp table __drift (column_name varchar, change varchar)")
-    found = [(c, "added") for c in drift.added] + [(c, "missing") for c in drift.missing]
+    found = _bounded_rows(drift.added, "added") + _bounded_rows(drift.missing, "missing")
     if found:
         con.executemany("insert into __drift values (?, ?)", found)
     same = "d.file = ? and d.column_name = n.column_name and d.change = n.change"
@@ -75,6 +85,14 @@ def record_drift(
             from __drift n where not exists (select 1 from raw.schema_drift d where {same})""",
         [batch_id, source, entity, label, now, label],
     )
+
+
+def _bounded_rows(columns: list[str], change: str) -> list[tuple[str, str]]:
+    names = list(dict.fromkeys(safe_name(c) for c in columns))
+    rows = [(name, change) for name in names[:DRIFT_ROWS_PER_FILE]]
+    if len(names) > DRIFT_ROWS_PER_FILE:
+        rows.append((more_columns(len(names) - DRIFT_ROWS_PER_FILE), change))
+    return rows
 
 
 def stop_on_changed_text_types(con: duckdb.DuckDBPyConnection, label: str, contract: Contract) -> None:
@@ -96,5 +114,5 @@ def stop_on_changed_text_types(con: duckdb.DuckDBPyConnection, label: str, contr
         if failing >= CHANGED_TYPE_MIN_VALUES and failing == non_empty:
             raise SourceStopped(
                 f"{label}: column '{f.name}' looks like a changed type: expected {f.type}, but none "
-                f"of its {failing:,} values is one (e.g. record {first_row}: '{example}'); nothing loaded"
+                f"of its {failing:,} values is one (e.g. record {first_row}: '{safe_text(example, 60)}'); nothing loaded"
             )

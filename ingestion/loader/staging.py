@@ -11,6 +11,9 @@ The file as a whole stops its source (``SourceStopped``, one line naming the fil
 cannot be taken apart safely: empty, not UTF-8, a column name twice in the header, a required
 column missing, a Parquet column whose type cannot hold the contract type, a broken Parquet
 file. A UTF-8 byte-order mark is dropped; CRLF line ends and quoted newlines are read as such.
+A record longer than ``MAX_RECORD_BYTES`` is never held whole (see ``records``): it is staged
+as a parse error with its length and first characters. Messages quote at most column names,
+cut short (see ``messages``).
 """
 
 from __future__ import annotations
@@ -28,14 +31,19 @@ import pyarrow.parquet as pq
 from ingestion.loader.discovery import file_format
 from ingestion.loader.encoding import not_utf8_error, raise_if_not_utf8, strip_bom
 from ingestion.loader.errors import SourceStopped
+from ingestion.loader.limits import MAX_RECORD_BYTES
+from ingestion.loader.messages import error_text, safe_name, shown_names
+from ingestion.loader.records import CsvRecordSplitter, LongRecord, read_json_lines
 from models import Contract, Field
 
 STAGED = "__staged"
 REPEATED_HEADER = "record looks like a repeated header line (every value is its column's name)"
-# Arrow parses a CSV in blocks and fails on a record longer than one block; files with such a
-# record are read again as a single block (records that long are then quarantined by length).
-_CSV_BLOCK_BYTES = 1 << 24
-_MAX_CSV_BLOCK_BYTES = (1 << 31) - 1
+# Arrow parses a CSV in blocks and fails on a record longer than one block; a file with such a
+# record (or one that may be over MAX_RECORD_BYTES) is split into records first (see records).
+# Twice the record limit: every record within the limit fits, and Arrow's few blocks in memory
+# stay small.
+_CSV_BLOCK_BYTES = 2 * MAX_RECORD_BYTES
+_CSV_HEADER_BLOCK_BYTES = 1 << 20
 
 
 @dataclass
@@ -71,11 +79,10 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, label: str, contract:
 def _missing_required(label: str, contract: Contract, present: list[str]) -> None:
     for field in contract.required_fields:
         if field.name not in present:
-            found = ", ".join(present[:12]) + (" ..." if len(present) > 12 else "")
+            found = shown_names(present, limit=12)
             unknown = [c for c in present if c not in contract.field_names]
             renamed = (
-                "; not in the contract: " + ", ".join(f"'{c}'" for c in unknown[:5])
-                + (" ..." if len(unknown) > 5 else "") + " (renamed?)"
+                "; not in the contract: " + shown_names(unknown, quoted=True, limit=5) + " (renamed?)"
                 if unknown else ""
             )
             raise SourceStopped(
@@ -88,7 +95,7 @@ def _no_duplicate_columns(label: str, columns: list[str]) -> None:
     for position, name in enumerate(columns, start=1):
         if name in first_seen:
             raise SourceStopped(
-                f"{label}: column '{name}' appears twice in the header "
+                f"{label}: column '{safe_name(name)}' appears twice in the header "
                 f"(columns {first_seen[name]} and {position}); nothing loaded"
             )
         first_seen[name] = position
@@ -122,25 +129,53 @@ def _repeated_header_errors(table: pa.Table, contract: Contract) -> pa.Array:
     return pc.if_else(is_header, pa.scalar(REPEATED_HEADER), pa.scalar(None, pa.string()))
 
 
-def _arrow_csv(source: Path | pa.BufferReader, contract: Contract, block_bytes: int,
-               on_invalid: object) -> pa.Table:
-    return pa_csv.read_csv(
-        source,
-        # Single-threaded so the reader reports record numbers for invalid rows.
-        read_options=pa_csv.ReadOptions(use_threads=False, block_size=block_bytes),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
-        convert_options=pa_csv.ConvertOptions(
-            column_types={f.name: pa.string() for f in contract.fields},
+class _RecordOverBlock(Exception):
+    """Arrow met a record longer than its parsing block."""
+
+
+@dataclass
+class _ParsedCsv:
+    table: pa.Table  # the well-formed records
+    invalid: list[tuple[int, str, str]]  # (record number, text, reason) of misshapen ones
+    long: list[LongRecord]
+
+
+def _csv_options(column_types: dict[str, pa.DataType], on_invalid: object) -> dict:
+    return {
+        "parse_options": pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+        "convert_options": pa_csv.ConvertOptions(
+            column_types=column_types,
             # Only an empty cell is null: Arrow's defaults would also turn "n/a", "NULL",
             # "nan" ... into nulls, silently.
             null_values=[""],
             strings_can_be_null=True,
             quoted_strings_can_be_null=False,
         ),
-    )
+    }
 
 
-def _parse_csv(path: Path, label: str, contract: Contract) -> tuple[pa.Table, list[tuple[int, str, str]]]:
+def _csv_column_names(source: Path | pa.Buffer) -> list[str]:
+    """The header's names, from Arrow's first block only (every column is then read as text)."""
+
+    def first_block(block_bytes: int) -> pa_csv.CSVStreamingReader:
+        return pa_csv.open_csv(
+            source if isinstance(source, Path) else pa.BufferReader(source),
+            read_options=pa_csv.ReadOptions(use_threads=False, block_size=block_bytes),
+            **_csv_options({}, lambda _row: "skip"),
+        )
+
+    try:
+        reader = first_block(_CSV_HEADER_BLOCK_BYTES)
+    except pa.ArrowInvalid as exc:
+        if "straddling object" not in str(exc):
+            raise
+        reader = first_block(_CSV_BLOCK_BYTES)  # a long header or first record
+    names = reader.schema.names
+    reader.close()
+    return names
+
+
+def _arrow_csv(source: Path | pa.Buffer, label: str, path: Path) -> tuple[pa.Table, list[tuple[int, str, str]]]:
     """Arrow's table of the good records plus (record number, text, reason) of the misshapen ones."""
     invalid: list[tuple[int, str, str]] = []
 
@@ -149,52 +184,99 @@ def _parse_csv(path: Path, label: str, contract: Contract) -> tuple[pa.Table, li
         invalid.append((row.number - 1, row.text, f"record has {row.actual_columns} fields, header has {row.expected_columns}"))
         return "skip"
 
-    size = path.stat().st_size
-    source: Path | pa.BufferReader = path
-    block_bytes = _CSV_BLOCK_BYTES
     while True:
         invalid.clear()
         try:
-            return _arrow_csv(source, contract, block_bytes, keep_invalid_row), invalid
+            names = _csv_column_names(source)
+            table = pa_csv.read_csv(
+                source if isinstance(source, Path) else pa.BufferReader(source),
+                # Single-threaded so the reader reports record numbers for invalid rows.
+                read_options=pa_csv.ReadOptions(use_threads=False, block_size=_CSV_BLOCK_BYTES),
+                **_csv_options({name: pa.string() for name in names}, keep_invalid_row),
+            )
+            return table, invalid
         except pa.ArrowInvalid as exc:
             text = str(exc)
-            if "straddling object" in text and block_bytes < min(size + 1, _MAX_CSV_BLOCK_BYTES):
-                block_bytes = min(size + 1, _MAX_CSV_BLOCK_BYTES)
-                continue
+            if "straddling object" in text:
+                raise _RecordOverBlock from exc
             if "Empty CSV file" in text and isinstance(source, Path):
-                data = path.read_bytes()
+                with open(path, "rb") as handle:  # Arrow found no line end within its first block
+                    data = handle.read(_CSV_BLOCK_BYTES)
                 if not strip_bom(data).strip():
                     raise SourceStopped(f"{label}: file is empty (no header row)") from exc
                 if b"\n" not in data:  # a header without its line end
-                    source = pa.BufferReader(data + b"\n")
+                    source = pa.py_buffer(data + b"\n")
                     continue
             if "invalid UTF8" in text:
                 raise_if_not_utf8(label, path)
             raise SourceStopped(f"{label}: cannot parse CSV: {_first_line(exc)}") from exc
 
 
+def _may_hold_long_records(table: pa.Table, invalid: list[tuple[int, str, str]]) -> bool:
+    """Whether a record could be over MAX_RECORD_BYTES as written (values, quotes, commas)."""
+    if any(len(text.encode()) > MAX_RECORD_BYTES for _, text, _ in invalid):
+        return True
+    if table.num_rows == 0:
+        return False
+    # A value takes at most twice its bytes when written (every character a doubled quote),
+    # plus its two quotes and a comma.
+    written = np.full(table.num_rows, 3 * table.num_columns, dtype=np.int64)
+    for column in table.columns:
+        written += 2 * pc.fill_null(pc.binary_length(column), 0).to_numpy(zero_copy_only=False)
+    return bool(written.max() > MAX_RECORD_BYTES)
+
+
+def _parse_csv(path: Path, label: str) -> _ParsedCsv:
+    try:
+        table, invalid = _arrow_csv(path, label, path)
+        if not _may_hold_long_records(table, invalid):
+            return _ParsedCsv(table, invalid, [])
+    except _RecordOverBlock:
+        pass
+    return _parse_csv_without_long_records(path, label)
+
+
+def _parse_csv_without_long_records(path: Path, label: str) -> _ParsedCsv:
+    """Split off the records over the limit, then parse the others with their own record numbers."""
+    splitter = CsvRecordSplitter.split(path, label)
+    if not splitter.kept.strip():
+        raise SourceStopped(f"{label}: file is empty (no header row)")
+    try:
+        table, invalid = _arrow_csv(pa.py_buffer(splitter.kept), label, path)
+    except _RecordOverBlock as exc:  # cannot happen: every kept record is within the limit
+        raise SourceStopped(f"{label}: cannot parse CSV: a record is longer than {_CSV_BLOCK_BYTES:,} bytes") from exc
+    # The k-th record Arrow saw is the k-th record number that was not split off.
+    total = table.num_rows + len(invalid) + len(splitter.long)
+    long_numbers = np.array([r.number for r in splitter.long], dtype=np.int64)
+    kept_numbers = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), long_numbers, assume_unique=True)
+    invalid = [(int(kept_numbers[n - 1]), text, reason) for n, text, reason in invalid]
+    return _ParsedCsv(table, invalid, splitter.long)
+
+
 def _read_csv(path: Path, label: str, contract: Contract) -> tuple[pa.Table, list[str]]:
     if path.stat().st_size == 0:
         raise SourceStopped(f"{label}: file is empty (no header row)")
-    table, invalid = _parse_csv(path, label, contract)
+    parsed = _parse_csv(path, label)
+    table = parsed.table
     present = table.column_names
     _no_duplicate_columns(label, present)
     _missing_required(label, contract, present)
-    total = table.num_rows + len(invalid)
-    bad_rows = np.array([r for r, _, _ in invalid], dtype=np.int64)
+    bad = parsed.invalid + [(r.number, r.prefix, r.reason("record")) for r in parsed.long]
+    total = table.num_rows + len(bad)
+    bad_rows = np.array([r for r, _, _ in bad], dtype=np.int64)
     good_rows = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), bad_rows, assume_unique=True)
     staged = _text_columns(table, contract, pa.array(good_rows), _repeated_header_errors(table, contract))
-    if invalid:
-        bad = pa.table({
+    if bad:
+        bad_table = pa.table({
             name: (
                 pa.array(bad_rows) if name == "__row"
-                else pa.array([t for _, t, _ in invalid], pa.string()) if name == "__record"
-                else pa.array([r for _, _, r in invalid], pa.string()) if name == "__parse_error"
-                else pa.nulls(len(invalid), pa.string())
+                else pa.array([t for _, t, _ in bad], pa.string()) if name == "__record"
+                else pa.array([r for _, _, r in bad], pa.string()) if name == "__parse_error"
+                else pa.nulls(len(bad), pa.string())
             )
             for name in staged.column_names
         })
-        staged = pa.concat_tables([staged, bad])
+        staged = pa.concat_tables([staged, bad_table])
     return staged, present
 
 
@@ -253,18 +335,26 @@ def _check_parquet_schema(label: str, contract: Contract, schema: pa.Schema) -> 
                 )
 
 
-def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, label: str, contract: Contract) -> StagedFile:
-    data = strip_bom(path.read_bytes())
-    raw_lines = data.split(b"\n")
-    numbered = [(i + 1, line.rstrip(b"\r")) for i, line in enumerate(raw_lines) if line.strip()]
+def _json_lines_table(path: Path, label: str) -> pa.Table:
+    """``__row``, ``__line``, ``__too_long`` (the reason, for lines over the limit) of the non-blank lines."""
+    read = read_json_lines(path, label)
     try:
-        lines = pc.cast(pa.array([line for _, line in numbered], pa.binary()), pa.string())
+        lines = pc.cast(pa.array(read.lines, pa.binary()), pa.string())
     except pa.ArrowInvalid as exc:
-        # Line numbers count from the first line, so the mark's bytes do not shift them.
-        error = not_utf8_error(label, data) or SourceStopped(f"{label}: file is not valid UTF-8 text")
-        raise error from exc
-    rows = pa.array(np.array([n for n, _ in numbered], dtype=np.int64))
-    con.register("__arrow_lines", pa.table({"__row": rows, "__line": lines}))
+        errors = (not_utf8_error(label, line, number) for number, line in zip(read.numbers, read.lines))
+        raise next((e for e in errors if e is not None), SourceStopped(f"{label}: file is not valid UTF-8 text")) from exc
+    long_lines = pa.array([r.prefix for r in read.long], pa.string())
+    return pa.table({
+        "__row": pa.array(np.array(read.numbers + [r.number for r in read.long], dtype=np.int64)),
+        "__line": pa.concat_arrays([lines, long_lines]),
+        "__too_long": pa.concat_arrays([
+            pa.nulls(len(read.lines), pa.string()), pa.array([r.reason("line") for r in read.long], pa.string())]),
+    })
+
+
+def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, label: str, contract: Contract) -> StagedFile:
+    table = _json_lines_table(path, label)
+    con.register("__arrow_lines", table)
     try:
         fields_sql = ",\n".join(
             f"case when __ok then json_extract_string(__line, '$.\"{f.name}\"') end as \"{f.name}\", "
@@ -274,13 +364,14 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, label: str, contrac
         con.execute(f"""
             create or replace temp table {STAGED} as
             with kinds as (
-                select __row, __line,
-                       case when json_valid(__line) then json_type(__line) end as __kind
+                select __row, __line, __too_long,
+                       case when __too_long is null and json_valid(__line) then json_type(__line) end as __kind
                 from __arrow_lines
             ),
             parsed as (
                 select __row, __line, coalesce(__kind = 'OBJECT', false) as __ok,
-                       case when __kind is null then 'line is not valid JSON'
+                       case when __too_long is not null then __too_long
+                            when __kind is null then 'line is not valid JSON'
                             when __kind <> 'OBJECT' then 'line is not a JSON object' end as __parse_error
                 from kinds
             )
@@ -293,7 +384,7 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, label: str, contrac
     objects = con.execute(f"select count(*) from {STAGED} where __parse_error is null").fetchall()[0][0]
     if objects:  # the keys of the file's JSON objects are its columns
         _missing_required(label, contract, keys)
-    return StagedFile(rows_read=len(numbered), columns=keys)
+    return StagedFile(rows_read=table.num_rows, columns=keys)
 
 
 def _json_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -312,4 +403,4 @@ def _json_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return error_text(exc) or type(exc).__name__

@@ -1,7 +1,8 @@
 """Contract rules as SQL over the staged text table: the first rule a record breaks is its reason.
 
 Rules, in order: the record could be parsed; then per field in contract order: the value is
-not longer than ``MAX_FIELD_CHARS``, required fields present, JSON values of the right kind,
+not longer than ``MAX_FIELD_CHARS``, it holds no control character (tab, line feed and carriage
+return are allowed only in fields the contract marks ``multiline``), required fields present, JSON values of the right kind,
 text that parses as the contract type exactly (no rounding, no guessing), allowed values,
 min / max; then the primary key is not repeated within the file (the first occurrence wins);
 then every foreign key resolves in ``raw``. The record kept for quarantine is cut to
@@ -10,13 +11,16 @@ then every foreign key resolves in ``raw``. The record kept for quarantine is cu
 
 from __future__ import annotations
 
+from ingestion.loader.limits import MAX_FIELD_CHARS, QUARANTINED_RECORD_CHARS
+from ingestion.loader.messages import CONTROL_CHARACTERS
 from ingestion.loader.staging import STAGED, json_type_column
 from models import Contract, Field, load_contracts
 
 CHECKED = "__checked"
-# A longer value is a broken export (a runaway quote, a blob in a text column), not data.
-MAX_FIELD_CHARS = 1 << 20
-QUARANTINED_RECORD_CHARS = 10_000
+# Control characters are refused in every value: NUL and escape sequences corrupt text for
+# every consumer (C strings, terminals, CSV exports of the warehouse). Multiline text keeps
+# tab, line feed and carriage return.
+FORBIDDEN_IN_MULTILINE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 
 _JSON_KINDS = {
     "string": ("VARCHAR",),
@@ -119,6 +123,27 @@ def type_violation(field: Field) -> str:
     return f"(({json_rule}) or ({text_rule}))" if text_rule else f"({json_rule})"
 
 
+def _forbidden(field: Field) -> str:
+    return _lit(FORBIDDEN_IN_MULTILINE if field.multiline else CONTROL_CHARACTERS)
+
+
+def _control_character_reason(field: Field) -> str:
+    name = _q(field.name)
+    return (
+        f"printf('control character U+%04X in field %s', "
+        f"unicode(regexp_extract({name}, {_forbidden(field)})), {_lit(field.name)})"
+    )
+
+
+def _or_control_character(field: Field, reason: str) -> str:
+    """``reason``, or the control character when the value holds one.
+
+    Typed values and codes are rejected by their format or allowed values anyway, so only the
+    reason looks for control characters (on the rejected rows alone, not on every value).
+    """
+    return f"case when regexp_matches({_q(field.name)}, {_forbidden(field)}) then {_control_character_reason(field)} else {reason} end"
+
+
 def field_rules(field: Field) -> list[tuple[str, str]]:
     """(condition that flags a bad record, SQL text of the reason) for one field, in order."""
     rules: list[tuple[str, str]] = []
@@ -127,6 +152,9 @@ def field_rules(field: Field) -> list[tuple[str, str]]:
         f"length({name}) > {MAX_FIELD_CHARS}",
         f"'value is ' || format('{{:,}}', length({name})) || ' characters long, over the limit of {MAX_FIELD_CHARS:,}'",
     ))
+    free_text = field.type == "string" and not field.allowed_values
+    if free_text:
+        rules.append((f"regexp_matches({name}, {_forbidden(field)})", _control_character_reason(field)))
     if field.required:
         rules.append((f"{text} is null", _lit("required field is empty")))
     kinds = _JSON_KINDS[_kind(field)]
@@ -136,12 +164,12 @@ def field_rules(field: Field) -> list[tuple[str, str]]:
     ))
     text_rule = _text_format_violation(field)
     if text_rule:
-        rules.append((text_rule, f"'not ' || {_lit(_format_hint(field))} || ': ' || {_shown(field)}"))
+        rules.append((text_rule, _or_control_character(field, f"'not ' || {_lit(_format_hint(field))} || ': ' || {_shown(field)}")))
     if field.allowed_values:
         allowed = ", ".join(map(_lit, field.allowed_values))
         rules.append((
             f"{name} is not null and {name} not in ({allowed})",
-            f"{_shown(field)} || ' is not one of: ' || {_lit(', '.join(field.allowed_values))}",
+            _or_control_character(field, f"{_shown(field)} || ' is not one of: ' || {_lit(', '.join(field.allowed_values))}"),
         ))
     for bound, op, word in ((field.min, "<", "below the minimum"), (field.max, ">", "above the maximum")):
         if bound is not None:
