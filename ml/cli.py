@@ -163,7 +163,7 @@ def score(warehouse: Path | None, as_of: datetime | None, version: int | None) -
     from ingestion.warehouse import Warehouse
     from ml.registry import load_model
     from ml.renewal import MODEL_NAME
-    from ml.scoring import score_renewals, scoring_time, write_renewal_scores
+    from ml.scoring import ModelStatus, score_renewals, scoring_time, write_renewal_scores
 
     day = _as_of(as_of)
     model = _guarded(lambda: load_model(MODEL_NAME, version))
@@ -173,7 +173,8 @@ def score(warehouse: Path | None, as_of: datetime | None, version: int | None) -
     scored_at = scoring_time()
     with _reading(warehouse) as con:
         frame = _guarded(lambda: score_renewals(con, model, day, scored_at))
-    rows = _guarded(lambda: write_renewal_scores(Warehouse(warehouse or settings.warehouse_path()), frame))
+    rows = _guarded(lambda: write_renewal_scores(Warehouse(warehouse or settings.warehouse_path()), frame,
+                                                 ModelStatus.of(model, scored_at)))
     bands = frame["risk_band"].value_counts()
     click.echo(f"Scored {rows} contract(s) renewing within 180 days of {day} with {MODEL_NAME} "
                f"version {model.version}: " + ", ".join(f"{bands.get(b, 0)} {b}" for b in ("high", "medium", "low")))

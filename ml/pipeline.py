@@ -10,8 +10,12 @@ Tables written:
   date (what the scores are computed from);
 * ``ml.renewal_training_examples``: every decided renewal with its features at its scoring
   dates and its label (what a model version is trained on);
-* ``marts.renewal_risk_scores`` (``ml.scoring``) and ``marts.billing_review_queue``
-  (``ml.review_queue``).
+* ``marts.renewal_risk_scores`` and ``marts.renewal_model_status`` (``ml.scoring``) and
+  ``marts.billing_review_queue`` (``ml.review_queue``).
+
+Too few decided renewals to train, or no published version to score with, are states of the
+data, not faults: training records why it made no version, scoring writes no scores and says
+why (read from the registry), and neither raises.
 """
 
 from __future__ import annotations
@@ -27,17 +31,26 @@ import pandas as pd
 from ingestion.warehouse import Warehouse, registered, table_exists
 from ml.drift import feature_psi
 from ml.features import renewal_features
-from ml.registry import LoadedModel, RegisteredVersion, load_model, register_model
+from ml.registry import (
+    LoadedModel,
+    NoPublishedVersion,
+    RegisteredVersion,
+    load_model,
+    record_skipped_training,
+    register_model,
+    unpublished_reason,
+)
 from ml.renewal import (
     MODEL_NAME,
     TARGET,
     RenewalDataError,
     RenewalModel,
+    TooFewRenewals,
     fit_renewal_model,
     training_examples,
 )
 from ml.review_queue import build_review_queue, write_review_queue
-from ml.scoring import score_features, write_renewal_scores
+from ml.scoring import NO_MODEL, ModelStatus, empty_scores, score_features, write_renewal_scores
 
 FEATURES_TABLE = ("ml", "renewal_features")
 EXAMPLES_TABLE = ("ml", "renewal_training_examples")
@@ -88,21 +101,39 @@ def refresh_renewal_features(warehouse: Warehouse, as_of: date) -> FeatureRefres
     )
 
 
+@dataclass(frozen=True)
+class TrainingRun:
+    """A registered candidate (published or rejected), or no candidate and why."""
+
+    model: RenewalModel | None
+    version: RegisteredVersion | None
+    skipped_because: str = ""
+
+
 def train_and_register(warehouse: Warehouse, as_of: date, seed: int,
-                       floor: float | None = None) -> tuple[RenewalModel, RegisteredVersion]:
-    """Fit a candidate on the stored training examples and register it (published or rejected)."""
+                       floor: float | None = None) -> TrainingRun:
+    """Fit a candidate on the stored training examples and register it (published or rejected);
+    with too few decided renewals to fit, record that no version was made and why."""
     with _snapshot(warehouse) as con:
         examples = _read(con, EXAMPLES_TABLE, "the renewal features step")
-    model = fit_renewal_model(examples, as_of, seed)
+    try:
+        model = fit_renewal_model(examples, as_of, seed)
+    except TooFewRenewals as too_few:
+        record_skipped_training(warehouse, MODEL_NAME, as_of, seed, str(too_few))
+        return TrainingRun(None, None, str(too_few))
     options = {} if floor is None else {"floor": floor}
-    return model, register_model(warehouse, MODEL_NAME, model, **options)
+    return TrainingRun(model, register_model(warehouse, MODEL_NAME, model, **options))
+
+
+EMPTY_DRIFT = pd.DataFrame(columns=["feature", "kind", "psi", "verdict"])
 
 
 @dataclass(frozen=True)
 class ScoreRun:
     scores: pd.DataFrame
-    model: LoadedModel
+    model: LoadedModel | None  # None: no published version, ``status.reason`` says why
     drift: pd.DataFrame  # feature, kind, psi, verdict: training rows vs the rows scored
+    status: ModelStatus
 
 
 def training_reference(examples: pd.DataFrame, model: RenewalModel) -> pd.DataFrame:
@@ -112,18 +143,32 @@ def training_reference(examples: pd.DataFrame, model: RenewalModel) -> pd.DataFr
 
 
 def score_and_write(warehouse: Warehouse, scored_at: datetime, version: int | None = None) -> ScoreRun:
-    """Score the stored features with a version (default: the latest published) and replace the scores."""
-    model = load_model(MODEL_NAME, version)
+    """Score the stored features with a version (default: the latest published) and replace the
+    scores; with no published version, write no scores and the registry's reason why."""
+    try:
+        model = load_model(MODEL_NAME, version)
+    except NoPublishedVersion as missing:
+        return _write_without_model(warehouse, scored_at, str(missing))
     with _snapshot(warehouse) as con:
         features = _read(con, FEATURES_TABLE, "the renewal features step")
         examples = _read(con, EXAMPLES_TABLE, "the renewal features step")
     scores = score_features(features, model, scored_at)
-    write_renewal_scores(warehouse, scores)
+    status = ModelStatus.of(model, scored_at)
+    write_renewal_scores(warehouse, scores, status)
     renewal_model: RenewalModel = model.model
     reference = training_reference(examples, renewal_model)
     drift = (feature_psi(reference, features, renewal_model.numeric, renewal_model.categorical)
-             if len(reference) and len(features) else pd.DataFrame(columns=["feature", "kind", "psi", "verdict"]))
-    return ScoreRun(scores, model, drift)
+             if len(reference) and len(features) else EMPTY_DRIFT)
+    return ScoreRun(scores, model, drift, status)
+
+
+def _write_without_model(warehouse: Warehouse, scored_at: datetime, fallback: str) -> ScoreRun:
+    with _snapshot(warehouse) as con:
+        reason = unpublished_reason(con, MODEL_NAME, fallback)
+    status = ModelStatus(MODEL_NAME, None, NO_MODEL, reason, scored_at)
+    scores = empty_scores()
+    write_renewal_scores(warehouse, scores, status)
+    return ScoreRun(scores, None, EMPTY_DRIFT, status)
 
 
 def refresh_review_queue(warehouse: Warehouse, as_of: date) -> pd.DataFrame:

@@ -6,7 +6,9 @@ or rejected, so the history shows both. Three tables describe it:
 * ``ml.model_versions``: one row per version (how and on what it was trained, status, reason,
   artifact folder);
 * ``ml.model_metrics``: per version, model (ours / baseline) and split (train / test);
-* ``ml.model_calibration``: per version, our model's calibration bins on the test split.
+* ``ml.model_calibration``: per version, our model's calibration bins on the test split;
+* ``ml.model_training_skips``: each training run that could not fit a candidate at all (too few
+  decided renewals, say), with its reason, so the history says why no version was made.
 
 The fitted model goes to ``<artifacts>/models/<name>/<version>/model.joblib`` with a
 ``metadata.json`` beside it (the same record, plus the file's SHA-256 so a damaged file is
@@ -85,11 +87,22 @@ create table if not exists ml.model_calibration (
     positives integer not null,
     primary key (model_name, version, bin)
 );
+create table if not exists ml.model_training_skips (
+    model_name varchar not null,
+    attempted_at timestamp not null,
+    as_of date not null,
+    seed integer not null,
+    reason varchar not null
+);
 """
 
 
 class RegistryError(RuntimeError):
     """A model version cannot be registered or loaded; the message says why in one line."""
+
+
+class NoPublishedVersion(RegistryError):
+    """No version of the model is published (none trained, or every candidate rejected)."""
 
 
 class Registrable(Protocol):
@@ -265,6 +278,35 @@ def register_model(
     return RegisteredVersion(name, version, decision.status, decision.reason, final)
 
 
+def record_skipped_training(warehouse: Warehouse, name: str, as_of: date, seed: int, reason: str, *,
+                            attempted_at: datetime | None = None) -> None:
+    """Record that a training run of ``name`` made no version, and why."""
+    attempted_at = attempted_at or datetime.now(UTC).replace(tzinfo=None)
+    with warehouse.writer() as con:
+        con.execute(REGISTRY_DDL)
+        _insert(con, "model_training_skips", pd.DataFrame([{
+            "model_name": name, "attempted_at": attempted_at, "as_of": as_of, "seed": seed, "reason": reason}]))
+
+
+def unpublished_reason(con: duckdb.DuckDBPyConnection, name: str, fallback: str) -> str:
+    """Why ``name`` has no published version, from its latest registry event: a rejected version
+    or a training run that made none. ``fallback`` when the registry records neither (nothing
+    trained yet, or a published version whose artifact is missing)."""
+    events: list[tuple[datetime, int, str]] = []
+    if table_exists(con, "ml", "model_versions"):
+        events += [(at, version, f"version {version} was rejected ({reason})" if status == REJECTED else "")
+                   for at, version, status, reason in con.execute(
+                       "select trained_at, version, status, reason from ml.model_versions where model_name = ?",
+                       [name]).fetchall()]
+    if table_exists(con, "ml", "model_training_skips"):
+        events += [(at, 0, f"training as of {as_of} made no version ({reason})")
+                   for at, as_of, reason in con.execute(
+                       "select attempted_at, as_of, reason from ml.model_training_skips where model_name = ?",
+                       [name]).fetchall()]
+    latest = max(events, default=None, key=lambda event: event[:2])
+    return latest[2] if latest is not None and latest[2] else fallback
+
+
 # -- loading ----------------------------------------------------------------------------------
 
 def _read_metadata(folder: Path, name: str, version: int | str) -> dict[str, Any]:
@@ -286,7 +328,7 @@ def _latest_published(folder: Path, name: str) -> int:
     for version in versions:
         if _read_metadata(folder / str(version), name, version)["status"] == PUBLISHED:
             return version
-    raise RegistryError(f"no published version of model {name!r} in {folder}: run `opsintel ml train` first")
+    raise NoPublishedVersion(f"no published version of model {name!r} in {folder}: run `opsintel ml train` first")
 
 
 def load_model(name: str, version: int | None = None, *, artifacts_root: Path | None = None) -> LoadedModel:

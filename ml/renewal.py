@@ -97,6 +97,10 @@ class RenewalDataError(ValueError):
     """The warehouse or the ground truth cannot give what training or evaluation needs (one line)."""
 
 
+class TooFewRenewals(RenewalDataError):
+    """Too few decided renewals to split by time and fit: a young or small company, not a fault."""
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     """One candidate: a feature set, logistic regression's inverse regularisation strength, and
@@ -185,7 +189,7 @@ def choose_cutoff(renewal_dates: pd.Series, labels: pd.Series) -> date:
             if total - test_positives < MIN_TRAIN_POSITIVES:
                 break
             return month
-    raise RenewalDataError(
+    raise TooFewRenewals(
         f"too few decided renewals to split by time: {total} positive(s) in {len(labels)} contract(s), "
         f"need {needed} to test and {MIN_TRAIN_POSITIVES} more to train"
     )
@@ -349,7 +353,7 @@ def _band_metrics(test: pd.DataFrame, scores: dict[tuple[str, str], np.ndarray])
 def fit_renewal_model(examples: pd.DataFrame, as_of: date, seed: int) -> RenewalModel:
     """Split the examples by renewal date, choose settings on the train period, fit, measure on the test."""
     if examples.empty:
-        raise RenewalDataError(f"no contract has ended by {as_of}: nothing to learn renewal outcomes from")
+        raise TooFewRenewals(f"no contract has ended by {as_of}: nothing to learn renewal outcomes from")
     examples = examples.assign(renewal_date=pd.to_datetime(examples["renewal_date"]))
     cutoff, is_test = split_by_renewal(examples)
     train, test = examples[~is_test], examples[is_test]

@@ -33,3 +33,18 @@ def upcoming_renewals(access: DataAccess, viewer: Viewer, filters: Filters) -> p
         order by r.probability desc, r.renewal_date, r.tenant_id, r.contract_id
     """
     return run(access, viewer, scope, sql, month_params(filters))
+
+
+def no_model_reasons(access: DataAccess, viewer: Viewer, filters: Filters) -> pd.DataFrame:
+    """Why no model version scored the renewals in view (``reason``; no row when one did, or on a
+    warehouse scored before the status table existed)."""
+    if not access.has_table("renewal_model_status"):
+        return pd.DataFrame({"reason": pd.Series(dtype=object)})
+    scope = resolve_scope(access, viewer, filters)
+    # A run without a published version writes its status rows with no model version.
+    sql = """
+        select distinct reason from {renewal_model_status}
+        where model_version is null
+        order by reason
+    """
+    return run(access, viewer, scope, sql, {})

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboards import components as ui
 from dashboards.context import page_context
-from dashboards.queries import overview, revenue
+from dashboards.queries import overview, renewals, revenue
 
 MEANINGS = {
     "MRR": "Monthly recurring revenue on the first day of the month: recurring line items "
@@ -37,8 +37,13 @@ if kpis is not None:
             ui.kpi_tile(kpi.name, kpi.value, kpi.previous, kpi.kind, currency=kpi.currency,
                         meaning=MEANINGS[kpi.name], lower_is_better=kpi.name in LOWER_IS_BETTER)
     with columns[len(kpis) % 4]:
-        at_risk = ui.load(overview.contracts_at_risk, context)
-        if at_risk is not None:
+        no_model = ui.load(renewals.no_model_reasons, context)
+        at_risk = None if no_model is None or not no_model.empty else ui.load(
+            overview.contracts_at_risk, context)
+        if no_model is not None and not no_model.empty:
+            st.metric("Contracts at risk", "n/a", border=True,
+                      help="No published renewal-risk model: contracts are not scored (see Renewals).")
+        elif at_risk is not None:
             total = int(at_risk["contracts"].sum())
             stake = "; ".join(ui.format_money(row.contract_mrr * 12, row.currency)
                               for row in at_risk.itertuples())

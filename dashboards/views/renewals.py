@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboards import components as ui
@@ -10,13 +11,10 @@ from dashboards.queries import renewals
 
 BANDS = ("high", "medium", "low")
 
-context = page_context()
-st.title("Renewals")
-st.caption("Contracts renewing within 180 days, scored by the renewal-risk model: probability "
-           "that the contract churns or contracts at renewal, with the drivers behind the score.")
+NO_MODEL = "No published renewal-risk model, so no contract is scored: "
 
-upcoming = ui.load(renewals.upcoming_renewals, context)
-if upcoming is not None:
+
+def show_scores(upcoming: pd.DataFrame) -> None:
     left, right = st.columns(2)
     window = left.segmented_control("Renewing within", ["90 days", "180 days"],
                                     default="180 days", key="renewals_window")
@@ -49,8 +47,22 @@ if upcoming is not None:
             "contract_mrr": st.column_config.NumberColumn("Contract MRR", format="%,.2f"),
             "drivers": st.column_config.TextColumn("Drivers", width="large"),
         })
-    st.download_button("Download CSV", shown.to_csv(index=False).encode("utf-8"),
+    st.download_button("Download CSV", ui.csv_bytes(shown),
                        file_name="upcoming_renewals.csv", mime="text/csv",
                        key="renewals_csv", icon=":material/download:", on_click="ignore")
     if shown.empty:
         ui.empty_state("No scored contract renews in this window and band.")
+
+
+context = page_context()
+st.title("Renewals")
+st.caption("Contracts renewing within 180 days, scored by the renewal-risk model: probability "
+           "that the contract churns or contracts at renewal, with the drivers behind the score.")
+
+no_model = ui.load(renewals.no_model_reasons, context)
+if no_model is not None and not no_model.empty:
+    st.info(ui.escape_markdown(NO_MODEL + "; ".join(no_model["reason"])))
+elif no_model is not None:
+    upcoming = ui.load(renewals.upcoming_renewals, context)
+    if upcoming is not None:
+        show_scores(upcoming)

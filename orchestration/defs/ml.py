@@ -8,6 +8,12 @@ show that decision as ERROR checks, and scoring keeps using the latest published
 worse model never reaches the scores. Feature drift between a version's training rows and the
 rows scored is a WARN check (population stability index per feature).
 
+A small or young company may have too few decided renewals to train, or only rejected
+candidates. Neither fails the run: the model asset records why it made no version (its checks
+fail as WARN with that reason), and the scores asset writes no scores, says "no published
+model: <why>" (the registry's reason) and fails its ``published_model`` WARN check. Non-blocking
+checks never stop downstream assets, whatever their severity.
+
 Upstream lineage is read off the SQL the steps run (every ``marts.x`` / ``staging.x`` /
 ``intermediate.x`` they name), so it follows the queries without a list to keep in step.
 """
@@ -22,7 +28,7 @@ import dagster as dg
 from pydantic import Field
 
 from ingestion import settings
-from ml import billing_anomalies, features, labels, pipeline, review_queue
+from ml import billing_anomalies, features, labels, pipeline, review_queue, scoring
 from ml.drift import MAJOR_SHIFT
 from ml.registry import AUC_FLOOR
 from ml.renewal import MODEL_NAME
@@ -102,8 +108,11 @@ def renewal_model(context: dg.AssetExecutionContext, config: RenewalModelConfig,
                   warehouse: WarehouseResource) -> Iterator[object]:
     as_of = settings.as_of_date()
     with retry_transient_only("renewal_model"):
-        model, version = pipeline.train_and_register(warehouse.get_warehouse(), as_of, config.seed,
-                                                     config.auc_floor)
+        run = pipeline.train_and_register(warehouse.get_warehouse(), as_of, config.seed, config.auc_floor)
+    if run.model is None or run.version is None:
+        yield from _no_candidate(context, run.skipped_because)
+        return
+    model, version = run.model, run.version
     ours = model.metrics[("ours", "test")]
     baseline = model.metrics[("baseline", "test")]
     context.log.info(f"{MODEL_NAME} version {version.version}: {version.status} ({version.reason})")
@@ -125,9 +134,12 @@ def renewal_model(context: dg.AssetExecutionContext, config: RenewalModelConfig,
         "calibration": dg.MetadataValue.md(_calibration_markdown(model.calibration.itertuples())),
         "artifact": dg.MetadataValue.path(str(version.artifact_dir)),
     })
+    # A rejected candidate is an ERROR whether or not a version is published: it is not good
+    # enough. What that means for the scores is the scores asset's own (WARN) check.
     below_floor = ours.roc_auc < config.auc_floor
     yield dg.AssetCheckResult(
         check_name="test_auc_above_floor", passed=not below_floor, severity=dg.AssetCheckSeverity.ERROR,
+        description=f"version {version.version} {version.status}: {version.reason}",
         metadata={"test_roc_auc": ours.roc_auc, "floor": config.auc_floor})
     yield dg.AssetCheckResult(
         check_name="test_auc_not_below_published",
@@ -135,6 +147,16 @@ def renewal_model(context: dg.AssetExecutionContext, config: RenewalModelConfig,
         passed=version.status == "published" or below_floor,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={"test_roc_auc": ours.roc_auc, "decision": version.reason})
+
+
+def _no_candidate(context: dg.AssetExecutionContext, reason: str) -> Iterator[object]:
+    """No candidate to judge: the data is short, nothing is wrong, so both checks warn with why."""
+    context.log.warning(f"{MODEL_NAME}: no version made: {reason}")
+    yield dg.MaterializeResult(metadata={"status": "not trained", "reason": reason})
+    for check in ("test_auc_above_floor", "test_auc_not_below_published"):
+        yield dg.AssetCheckResult(
+            check_name=check, passed=False, severity=dg.AssetCheckSeverity.WARN,
+            description=f"no candidate trained: {reason}", metadata={"reason": reason})
 
 
 def _calibration_markdown(rows: Iterable[object]) -> str:
@@ -147,17 +169,27 @@ def _calibration_markdown(rows: Iterable[object]) -> str:
 @_ml_asset(
     key=SCORES_KEY,
     kinds={"python", "duckdb"},
-    deps=[FEATURES_KEY, MODEL_KEY],
-    check_specs=[dg.AssetCheckSpec(
-        "feature_drift", asset=SCORES_KEY,
-        description=f"No feature's population stability index between the model's training rows and the "
-                    f"rows scored is above {MAJOR_SHIFT}.")],
+    deps=[FEATURES_KEY, MODEL_KEY, *tables_read(scoring.TENANTS_TABLE)],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "feature_drift", asset=SCORES_KEY,
+            description=f"No feature's population stability index between the model's training rows and the "
+                        f"rows scored is above {MAJOR_SHIFT}."),
+        dg.AssetCheckSpec(
+            "published_model", asset=SCORES_KEY,
+            description="A published model version scored the renewals (else none is scored and the "
+                        "registry's reason is shown)."),
+    ],
     description="Probability that each contract renewing within 180 days churns or contracts at renewal, "
-                "with its risk band and main drivers, from the latest published model version.",
+                "with its risk band and main drivers, from the latest published model version; "
+                "marts.renewal_model_status says per tenant which version scored, or why none could.",
 )
 def renewal_risk_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
     with retry_transient_only("renewal_risk_scores"):
         run = pipeline.score_and_write(warehouse.get_warehouse(), scoring_time())
+    if run.model is None:
+        yield from _scored_nothing(context, run.status.reason)
+        return
     bands = run.scores["risk_band"].value_counts()
     context.log.info(f"scored {len(run.scores)} contracts with {MODEL_NAME} version {run.model.version}")
     yield dg.MaterializeResult(metadata={
@@ -175,6 +207,24 @@ def renewal_risk_scores(context: dg.AssetExecutionContext, warehouse: WarehouseR
             "psi": dg.MetadataValue.json({r.feature: round(float(r.psi), 4) for r in run.drift.itertuples()}),
         },
     )
+    yield dg.AssetCheckResult(
+        check_name="published_model", passed=True, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"model_version": run.model.version})
+
+
+def _scored_nothing(context: dg.AssetExecutionContext, reason: str) -> Iterator[object]:
+    """No published version: the scores are written empty and both checks say why."""
+    unavailable = f"no published model: {reason}"
+    context.log.warning(f"{MODEL_NAME}: {unavailable}")
+    yield dg.MaterializeResult(metadata={"rows": 0, "model": unavailable})
+    # Nothing was scored, so nothing drifted; the published_model check carries the warning.
+    yield dg.AssetCheckResult(
+        check_name="feature_drift", passed=True, severity=dg.AssetCheckSeverity.WARN,
+        description=f"nothing scored: {unavailable}",
+        metadata={"features_shifted": dg.MetadataValue.json([]), "psi": dg.MetadataValue.json({})})
+    yield dg.AssetCheckResult(
+        check_name="published_model", passed=False, severity=dg.AssetCheckSeverity.WARN,
+        description=unavailable, metadata={"reason": reason})
 
 
 @_ml_asset(

@@ -60,6 +60,15 @@ def renewal_model(renewal_company: RenewalCompany):
 
 
 @pytest.fixture()
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The company's as-of date and a fresh model artifacts folder (returned) for one test."""
+    monkeypatch.setenv("OPSINTEL_AS_OF_DATE", RENEWAL_AS_OF.isoformat())
+    artifacts = tmp_path / "artifacts"
+    monkeypatch.setenv("OPSINTEL_ARTIFACTS", str(artifacts))
+    return artifacts
+
+
+@pytest.fixture()
 def company_copy(renewal_company: RenewalCompany, tmp_path: Path) -> RenewalCompany:
     """A published copy of the company's warehouse that a test may write to."""
     path = tmp_path / "warehouse" / "opsintel.duckdb"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from ml_asset_runs import checks, materialize
 
 from ingestion.warehouse import Warehouse
 from ml.drift import MAJOR_SHIFT, feature_psi
@@ -20,31 +21,6 @@ from ml.renewal import MODEL_NAME
 from orchestration.definitions import defs
 from orchestration.defs import ml as ml_defs
 from orchestration.defs.schedules import DAILY_REFRESH_SELECTION, weekly_training_job
-from orchestration.resources import WarehouseResource
-
-AS_OF = "2026-10-31"
-
-
-def _materialize(path: Path, selection: dg.AssetSelection, floor: float) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
-        ml_defs.assets,
-        selection=selection,
-        resources={"warehouse": WarehouseResource(path=str(path))},
-        run_config={"ops": {"ml__renewal_model": {"config": {"seed": 5, "auc_floor": floor}}}},
-        raise_on_error=False,
-    )
-
-
-def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
-    return {c.check_name: c for c in result.get_asset_check_evaluations()}
-
-
-@pytest.fixture()
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("OPSINTEL_AS_OF_DATE", AS_OF)
-    artifacts = tmp_path / "artifacts"
-    monkeypatch.setenv("OPSINTEL_ARTIFACTS", str(artifacts))
-    return artifacts
 
 
 def test_lineage_and_schedules() -> None:
@@ -52,7 +28,9 @@ def test_lineage_and_schedules() -> None:
     features = graph.get(ml_defs.FEATURES_KEY)
     # read off the SQL: the features read the contracts and MRR marts
     assert {dg.AssetKey(["marts", "dim_contract"]), dg.AssetKey(["marts", "fct_mrr"])} <= features.parent_keys
-    assert graph.get(ml_defs.SCORES_KEY).parent_keys == {ml_defs.FEATURES_KEY, ml_defs.MODEL_KEY}
+    # the scores also write one model-status row per tenant of the tenant dimension
+    assert graph.get(ml_defs.SCORES_KEY).parent_keys == {ml_defs.FEATURES_KEY, ml_defs.MODEL_KEY,
+                                                          dg.AssetKey(["marts", "dim_tenant"])}
     assert dg.AssetKey(["marts", "fct_billing_exceptions"]) in graph.get(ml_defs.QUEUE_KEY).parent_keys
     daily = DAILY_REFRESH_SELECTION.resolve(graph)
     assert {ml_defs.FEATURES_KEY, ml_defs.SCORES_KEY, ml_defs.QUEUE_KEY} <= daily
@@ -62,10 +40,11 @@ def test_lineage_and_schedules() -> None:
 
 def test_train_publish_score_then_reject_a_worse_candidate(company_copy, env: Path) -> None:
     path = company_copy.path
-    first = _materialize(path, dg.AssetSelection.all(), floor=0.0)
+    first = materialize(path, dg.AssetSelection.all(), floor=0.0)
     assert first.success
-    checks = _checks(first)
-    assert checks["test_auc_above_floor"].passed and checks["test_auc_not_below_published"].passed
+    evaluated = checks(first)
+    assert evaluated["test_auc_above_floor"].passed and evaluated["test_auc_not_below_published"].passed
+    assert evaluated["published_model"].passed
 
     with Warehouse(path).reader() as con:
         versions = con.execute(
@@ -73,6 +52,9 @@ def test_train_publish_score_then_reject_a_worse_candidate(company_copy, env: Pa
         test_auc = con.execute(
             "select roc_auc from ml.model_metrics where model = 'ours' and split = 'test'").fetchall()
         scores = con.execute("select * from marts.renewal_risk_scores").df()
+        status = con.execute("select tenant_id, model_version, model_status, reason "
+                             "from marts.renewal_model_status order by tenant_id").fetchall()
+        tenants = con.execute("select tenant_id from marts.dim_tenant order by tenant_id").fetchall()
         features = con.execute("select * from ml.renewal_features").df()
         examples = con.execute("select * from ml.renewal_training_examples").df()
         flagged_lines = con.execute(
@@ -86,6 +68,8 @@ def test_train_publish_score_then_reject_a_worse_candidate(company_copy, env: Pa
     model_meta = first.asset_materializations_for_node("ml__renewal_model")[0].metadata
     assert model_meta["test_roc_auc"].value == pytest.approx(test_auc[0][0])
     assert model_meta["training_data_hash"].value == versions[0][3]
+    # each tenant's status row names the version that scored and why it was published
+    assert status == [(tenant, 1, "published", model_meta["reason"].value) for (tenant,) in tenants]
 
     # every contract renewing within 180 days is scored, once, by version 1
     assert len(scores) == len(features) > 0
@@ -99,14 +83,16 @@ def test_train_publish_score_then_reject_a_worse_candidate(company_copy, env: Pa
     model = load_model(MODEL_NAME, 1).model
     reference = examples[examples["renewal_date"].dt.date < model.cutoff]
     expected = feature_psi(reference, features, model.numeric, model.categorical)
-    drift = _checks(first)["feature_drift"]
+    drift = checks(first)["feature_drift"]
     assert drift.metadata["psi"].value == {r.feature: round(float(r.psi), 4) for r in expected.itertuples()}
     assert drift.passed == bool((expected["psi"] <= MAJOR_SHIFT).all())
 
-    second = _materialize(path, dg.AssetSelection.all(), floor=0.999)
-    checks = _checks(second)
-    assert not checks["test_auc_above_floor"].passed
-    assert checks["test_auc_above_floor"].severity == dg.AssetCheckSeverity.ERROR
+    second = materialize(path, dg.AssetSelection.all(), floor=0.999)
+    evaluated = checks(second)
+    assert second.success  # a failed check that does not block never fails the run
+    assert not evaluated["test_auc_above_floor"].passed
+    assert evaluated["test_auc_above_floor"].severity == dg.AssetCheckSeverity.ERROR
+    assert evaluated["published_model"].passed  # version 1 still scores
     with Warehouse(path).reader() as con:
         versions = con.execute(
             "select version, status, training_data_hash from ml.model_versions order by version").fetchall()

@@ -22,7 +22,9 @@ from ml.registry import LoadedModel
 from ml.scoring import (
     HIGH_RISK_MIN_PROBABILITY,
     MEDIUM_RISK_MIN_PROBABILITY,
+    NO_MODEL,
     SCORE_COLUMNS,
+    ModelStatus,
     score_renewals,
     write_renewal_scores,
 )
@@ -73,27 +75,34 @@ def test_one_score_per_contract_up_for_renewal(renewal_company, renewal_model, s
     assert counts[scores["probability"].idxmax()] > 0
 
 
-def test_scores_table_is_replaced_atomically_and_idempotently(company_copy, scores) -> None:
+def test_scores_table_is_replaced_atomically_and_idempotently(company_copy, loaded, scores) -> None:
     warehouse = Warehouse(company_copy.path)
-    assert write_renewal_scores(warehouse, scores) == len(scores)
+    status = ModelStatus.of(loaded, SCORED_AT)
+    assert write_renewal_scores(warehouse, scores, status) == len(scores)
     with warehouse.reader() as con:
         first = con.execute("select * from marts.renewal_risk_scores").fetchall()
-    assert write_renewal_scores(warehouse, scores.sample(frac=1, random_state=1)) == len(scores)  # shuffled
+    assert write_renewal_scores(warehouse, scores.sample(frac=1, random_state=1), status) == len(scores)  # shuffled
     with warehouse.reader() as con:
         second = con.execute("select * from marts.renewal_risk_scores").fetchall()
+        status_rows = con.execute("select * from marts.renewal_model_status order by tenant_id").fetchall()
+        tenants = con.execute("select tenant_id from marts.dim_tenant order by tenant_id").fetchall()
         types = dict(con.execute("select column_name, data_type from information_schema.columns"
                                  " where table_schema = 'marts' and table_name = 'renewal_risk_scores'").fetchall())
     assert first == second and len(first) == len(scores)
     assert (types["renewal_date"], types["probability"], types["scored_at"]) == ("DATE", "DOUBLE", "TIMESTAMP")
     assert first[0][:2] == tuple(scores.sort_values(["tenant_id", "contract_id"]).iloc[0][["tenant_id", "contract_id"]])
+    # one status row per tenant: which version scored, its registry status, at what time
+    assert status_rows == [(tenant, "renewal_risk", 4, "published", "", SCORED_AT) for (tenant,) in tenants]
 
     # a write that fails after the table was replaced (at the checkpoint, say) leaves the previous one
     with pytest.raises(WarehouseError, match="simulated"):
-        write_renewal_scores(FailingAtTheEnd(company_copy.path), scores.assign(probability=0.0))
+        write_renewal_scores(FailingAtTheEnd(company_copy.path), scores.assign(probability=0.0),
+                             ModelStatus("renewal_risk", None, NO_MODEL, "simulated", SCORED_AT))
     with warehouse.reader() as con:
         assert con.execute("select * from marts.renewal_risk_scores").fetchall() == first
+        assert con.execute("select * from marts.renewal_model_status order by tenant_id").fetchall() == status_rows
     with pytest.raises(ValueError, match="no column.*drivers"):
-        write_renewal_scores(warehouse, scores.drop(columns=["drivers"]))
+        write_renewal_scores(warehouse, scores.drop(columns=["drivers"]), status)
 
 
 def _invoke(*args: str) -> click.testing.Result:
@@ -121,7 +130,8 @@ def test_ml_commands_end_to_end(company_copy, renewal_model, monkeypatch: pytest
     assert "with renewal_risk version 1" in scored.output
     with Warehouse(company_copy.path).reader() as con:
         versions = con.execute("select distinct model_version from marts.renewal_risk_scores").fetchall()
-    assert versions == [(1,)]
+        status = con.execute("select distinct model_version, model_status from marts.renewal_model_status").fetchall()
+    assert versions == [(1,)] and status == [(1, "published")]
 
     evaluated = _invoke("evaluate", *where, "--seed", "3", "--ground-truth", str(company_copy.truth))
     assert evaluated.exit_code == 0, evaluated.output
