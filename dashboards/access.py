@@ -65,8 +65,11 @@ _ALLOWED_TABLE_REFS = frozenset({"BASE_TABLE", "JOIN", "SUBQUERY", "TABLE_FUNCTI
 # Limits on every dashboard read (environment variables, like the paths in ingestion.settings).
 QUERY_TIMEOUT_ENV = "OPSINTEL_DASHBOARD_QUERY_TIMEOUT"
 MEMORY_LIMIT_ENV = "OPSINTEL_DASHBOARD_MEMORY_LIMIT"
+MAX_ROWS_ENV = "OPSINTEL_DASHBOARD_MAX_ROWS"
 DEFAULT_QUERY_TIMEOUT_S = 10.0  # page reads take well under a second at 10,000 customers
 DEFAULT_MEMORY_LIMIT = "2GB"
+# The result becomes a pandas frame outside DuckDB's memory limit: its rows are capped too.
+DEFAULT_MAX_ROWS = 1_000_000
 _MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*([kmgt]i?b|b|%)$", re.IGNORECASE)
 _MAX_MESSAGE_CHARS = 300
 # Absolute file paths in DuckDB messages (not URLs): a page never shows where files live.
@@ -97,35 +100,51 @@ class QueryTimedOut(QueryFailed):
 
 @dataclass(frozen=True)
 class ReadLimits:
-    """What dashboard reads may use: wall-clock seconds per query, and memory of the read
-    connection (a DuckDB size such as ``2GB`` or ``512MiB``, shared by concurrent reads)."""
+    """What dashboard reads may use: wall-clock seconds per query, memory of the read
+    connection (a DuckDB size such as ``2GB`` or ``512MiB``, shared by concurrent reads) and
+    rows per result."""
 
     timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    max_rows: int = DEFAULT_MAX_ROWS
 
     def __post_init__(self) -> None:
         _require_timeout(self.timeout_s, "the query time-out")
         _require_memory_size(self.memory_limit, "the memory limit")
+        _require_row_count(self.max_rows, "the row limit")
 
 
 def read_limits() -> ReadLimits:
-    """The limits from ``$OPSINTEL_DASHBOARD_QUERY_TIMEOUT`` (seconds, default 10) and
-    ``$OPSINTEL_DASHBOARD_MEMORY_LIMIT`` (default 2GB)."""
+    """The limits from ``$OPSINTEL_DASHBOARD_QUERY_TIMEOUT`` (seconds, default 10),
+    ``$OPSINTEL_DASHBOARD_MEMORY_LIMIT`` (default 2GB) and ``$OPSINTEL_DASHBOARD_MAX_ROWS``
+    (default 1,000,000)."""
     timeout = os.environ.get(QUERY_TIMEOUT_ENV, "").strip()
     memory = os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+    rows = os.environ.get(MAX_ROWS_ENV, "").strip()
+    try:
+        max_rows = int(rows) if rows else DEFAULT_MAX_ROWS
+    except ValueError:
+        max_rows = 0  # refused just below, naming the variable
+    _require_row_count(max_rows, f"${MAX_ROWS_ENV}", rows)
     try:
         seconds = float(timeout) if timeout else DEFAULT_QUERY_TIMEOUT_S
     except ValueError:
         seconds = math.nan  # refused just below, naming the variable
     _require_timeout(seconds, f"${QUERY_TIMEOUT_ENV}", timeout)
     _require_memory_size(memory, f"${MEMORY_LIMIT_ENV}")
-    return ReadLimits(timeout_s=seconds, memory_limit=memory)
+    return ReadLimits(timeout_s=seconds, memory_limit=memory, max_rows=max_rows)
 
 
 def _require_timeout(seconds: float, what: str, written: object = None) -> None:
     if not (math.isfinite(seconds) and seconds > 0):
         shown = seconds if written is None else written
         raise ValueError(f"{what} must be a positive number of seconds, not {shown!r}")
+
+
+def _require_row_count(rows: int, what: str, written: object = None) -> None:
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise ValueError(f"{what} must be a whole number of rows above 0, "
+                         f"not {rows if written is None else written!r}")
 
 
 def _require_memory_size(size: str, what: str) -> None:
@@ -327,8 +346,10 @@ def _run_limited(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, 
     timer = threading.Timer(limits.timeout_s, stop)
     timer.daemon = True
     timer.start()
+    # At most one row past the limit reaches pandas; the newline keeps a trailing comment inert.
+    capped = f"select * from (\n{sql.rstrip().rstrip(';')}\n) limit {limits.max_rows + 1}"
     try:
-        return cursor.execute(sql, params).df()
+        frame = cursor.execute(capped, params).df()
     except duckdb.Error as exc:
         if timed_out.is_set():
             raise QueryTimedOut(f"the query ran longer than the {limits.timeout_s:g} s allowed "
@@ -339,6 +360,10 @@ def _run_limited(cursor: duckdb.DuckDBPyConnection, sql: str, params: dict[str, 
         raise QueryFailed(f"the query failed: {_one_line(str(exc))}") from exc
     finally:
         timer.cancel()
+    if len(frame) > limits.max_rows:
+        raise QueryFailed(f"the query returns more than {limits.max_rows:,} rows, the most a dashboard "
+                          "read may return: narrow the filters")
+    return frame
 
 
 def _one_line(message: str) -> str:

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from dashboards.access import (
+    MAX_ROWS_ENV,
     MEMORY_LIMIT_ENV,
     QUERY_TIMEOUT_ENV,
     AccessDenied,
@@ -281,15 +282,36 @@ def test_the_same_query_runs_under_the_default_memory_limit(built_company):
     (QUERY_TIMEOUT_ENV, "soon"), (QUERY_TIMEOUT_ENV, "0"), (QUERY_TIMEOUT_ENV, "-1"),
     (QUERY_TIMEOUT_ENV, "nan"), (QUERY_TIMEOUT_ENV, "inf"),
     (MEMORY_LIMIT_ENV, "lots"), (MEMORY_LIMIT_ENV, "2GB'; set enable_external_access = true; --"),
-    (MEMORY_LIMIT_ENV, "-1GB"),
+    (MEMORY_LIMIT_ENV, "-1GB"), (MAX_ROWS_ENV, "many"), (MAX_ROWS_ENV, "0"), (MAX_ROWS_ENV, "-5"),
+    (MAX_ROWS_ENV, "1.5"),
 ])
 def test_a_bad_limit_in_the_environment_is_one_line_naming_it(built_company, monkeypatch, env, value):
-    monkeypatch.delenv(QUERY_TIMEOUT_ENV, raising=False)
-    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    for name in (QUERY_TIMEOUT_ENV, MEMORY_LIMIT_ENV, MAX_ROWS_ENV):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(env, value)
     with pytest.raises(WarehouseError, match=env) as bad:
         DataAccess(built_company).tables()
     assert "\n" not in str(bad.value)
+
+
+def test_a_result_over_the_row_limit_fails_in_one_line_and_one_at_it_returns_whole(built_company):
+    access = DataAccess(built_company, ReadLimits(max_rows=1000))
+    with pytest.raises(QueryFailed, match="more than 1,000 rows") as refused:
+        access.query(ADMIN, "select range as n from range(1001)")
+    _assert_one_clean_line(refused.value)
+    # At the limit: every row, in the query's own order (the cap wraps the query).
+    rows = access.query(ADMIN, "select range as n from range(1000) order by n desc -- a comment")
+    assert rows["n"].tolist() == list(range(999, -1, -1))
+
+
+def test_the_row_limit_comes_from_the_environment(built_company, monkeypatch):
+    monkeypatch.setenv(MAX_ROWS_ENV, "50")
+    access = DataAccess(built_company)
+    assert access.limits.max_rows == 50
+    with pytest.raises(QueryFailed, match="more than 50 rows"):
+        access.query(ADMIN, "select range as n from range(51);")
+    monkeypatch.delenv(MAX_ROWS_ENV)
+    assert DataAccess(built_company).limits.max_rows == 1_000_000
 
 
 # -- 3. Every failure is one clean line -----------------------------------------------------
