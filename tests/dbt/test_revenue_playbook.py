@@ -1,4 +1,4 @@
-"""The revenue models reproduce dbt-labs/mrr-playbook on its own data (tests/fixtures/mrr_playbook).
+"""The revenue models reproduce dbt-labs/mrr-playbook on its own data (the shared mrr-playbook data set).
 
 A tiny warehouse whose raw tables hold the playbook's subscription periods - one USD tenant,
 one customer per customer_id, one contract and one recurring monthly line item (quantity 1,
@@ -30,10 +30,11 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_runner import DbtRun, run_dbt
+from shared_data import MRR_PLAYBOOK, require
 
 from ingestion.loader.schema import ensure_raw_schema
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mrr_playbook"
+FIXTURES = require(MRR_PLAYBOOK)
 TENANT = "TEN-PB"
 LOADED_AT = datetime(2020, 3, 1)
 COMPARE_FROM = date(2018, 2, 1)

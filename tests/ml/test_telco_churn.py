@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from shared_data import TELCO_CSV as TELCO_SOURCE
+from shared_data import require
 
 from ml.evaluation import ScoreSummary
 from ml.telco import (
@@ -28,7 +30,7 @@ from ml.telco import (
     split_telco,
 )
 
-TELCO_CSV = Path(__file__).resolve().parents[1] / "fixtures" / "telco" / "Telco-Customer-Churn.IBM.csv"
+TELCO_CSV = require(TELCO_SOURCE)
 
 
 @pytest.fixture(scope="module")

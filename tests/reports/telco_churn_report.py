@@ -36,7 +36,8 @@ from ml.telco import (
     split_telco,
 )
 
-DEFAULT_CSV = Path(__file__).resolve().parents[1] / "fixtures" / "telco" / "Telco-Customer-Churn.IBM.csv"
+# The public data set beside the repository (see tests/shared_data.py); --csv reads another copy.
+DEFAULT_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "telco-churn" / "Telco-Customer-Churn.IBM.csv"
 
 
 def _summary_table(title: str, scores: dict[str, ScoreSummary]) -> str:
