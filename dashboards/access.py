@@ -50,13 +50,36 @@ UNSCOPED_TABLES = frozenset({"dim_date"})
 CONSOLIDATED_SUFFIX = "_consolidated"
 # Table functions page SQL may use (they read no table or file).
 ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
-# Scalar functions (and macros) that read settings, variables, sequences, the running query or
-# the catalog (pg_get_viewdef reads duckdb_views()): nothing a page shows needs them.
-REFUSED_FUNCTIONS = frozenset({
-    "current_setting", "getvariable", "current_query", "current_query_id", "current_database",
-    "current_catalog", "current_schema", "current_schemas", "in_search_path", "nextval",
-    "currval", "setval", "pg_get_viewdef", "pg_get_constraintdef", "get_block_size",
-    "format_type", "col_description", "obj_description", "json_execute_serialized_sql",
+# Scalar and aggregate functions page SQL may call: an allow-list, because DuckDB has functions
+# that read settings, variables, the catalog or plan any SQL text given to them
+# (current_setting, json_serialize_plan, ...), and a new release may add more.
+ALLOWED_FUNCTIONS = frozenset({
+    # operators DuckDB's parse tree writes as functions
+    "+", "-", "*", "/", "//", "%", "^", "**", "||", "~~", "!~~", "~~*", "!~~*",
+    # aggregates
+    "sum", "count", "count_star", "avg", "mean", "min", "max", "median", "mode", "any_value",
+    "first", "last", "arg_min", "arg_max", "bool_and", "bool_or", "string_agg", "list",
+    "quantile_cont", "quantile_disc", "stddev", "stddev_samp", "stddev_pop", "variance",
+    "var_samp", "var_pop", "sumkahan", "fsum", "product",
+    # numbers
+    "abs", "round", "floor", "ceil", "ceiling", "trunc", "sign", "sqrt", "power", "pow", "ln",
+    "log", "log10", "log2", "exp", "greatest", "least", "nullif", "isnan", "isfinite", "isinf",
+    # dates and times
+    "date_trunc", "datetrunc", "date_diff", "datediff", "date_sub", "datesub", "date_part",
+    "datepart", "date_add", "extract", "year", "quarter", "month", "week", "day", "dayofweek",
+    "isodow", "dayofmonth", "dayofyear", "last_day", "make_date", "strftime", "monthname",
+    "dayname", "to_days", "to_months", "to_years", "to_weeks", "age", "epoch",
+    # text
+    "lower", "upper", "lcase", "ucase", "length", "len", "concat", "concat_ws", "substring",
+    "substr", "trim", "ltrim", "rtrim", "replace", "left", "right", "lpad", "rpad",
+    "starts_with", "ends_with", "contains", "prefix", "suffix", "split_part", "strpos",
+    "position", "instr", "format", "printf", "regexp_matches", "regexp_replace",
+    "regexp_extract",
+    # lists and structs
+    "list_value", "list_contains", "list_has", "array_length", "list_sum", "list_sort",
+    "struct_pack",
+    # conditions
+    "if", "ifnull", "coalesce", "error",
 })
 # Table references page SQL may contain; anything else (SHOW, PIVOT, ...) is refused.
 _ALLOWED_TABLE_REFS = frozenset({"BASE_TABLE", "JOIN", "SUBQUERY", "TABLE_FUNCTION",
@@ -76,7 +99,8 @@ _MAX_MESSAGE_CHARS = 300
 _FILE_PATH = re.compile(r"(?<![:/\w])/(?:[^\s'\"/]+/)+[^\s'\",;)]*")
 _MART_TOKEN = "__opsintel_mart_"
 
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+# A placeholder stands alone: "{dim_date}_secret" is no placeholder (it would name another mart).
+_PLACEHOLDER = re.compile(r"(?<!\w)\{([a-z_][a-z0-9_]*)\}(?!\w)")
 # A schema-qualified name in page SQL would bypass the scope: refuse it outright.
 _QUALIFIED_NAME = re.compile(
     r"\b(raw|staging|intermediate|marts|quality|ml|main|information_schema|pg_catalog|temp)\"?\s*\.",
@@ -460,8 +484,9 @@ def _require_allowed_function(node: dict[str, Any]) -> None:
     name = node.get("function_name", "")
     if node.get("schema") or node.get("catalog"):
         raise AccessDenied(f"page SQL may not call schema-qualified functions such as {name!r}")
-    if _fold_case(name) in REFUSED_FUNCTIONS:
-        raise AccessDenied(f"page SQL may not call {name!r}")
+    # A table function's call is a function node too (range and friends are list functions as well).
+    if _fold_case(name) not in ALLOWED_FUNCTIONS | ALLOWED_TABLE_FUNCTIONS:
+        raise AccessDenied(f"page SQL may not call {name!r}: not among the functions dashboard reads use")
 
 
 def _fold_case(name: str) -> str:

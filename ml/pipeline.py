@@ -147,8 +147,8 @@ def score_and_write(warehouse: Warehouse, scored_at: datetime, version: int | No
     scores; with no published version, write no scores and the registry's reason why."""
     try:
         model = load_model(MODEL_NAME, version)
-    except NoPublishedVersion as missing:
-        return _write_without_model(warehouse, scored_at, str(missing))
+    except NoPublishedVersion:
+        return _write_without_model(warehouse, scored_at)
     with _snapshot(warehouse) as con:
         features = _read(con, FEATURES_TABLE, "the renewal features step")
         examples = _read(con, EXAMPLES_TABLE, "the renewal features step")
@@ -162,9 +162,14 @@ def score_and_write(warehouse: Warehouse, scored_at: datetime, version: int | No
     return ScoreRun(scores, model, drift, status)
 
 
-def _write_without_model(warehouse: Warehouse, scored_at: datetime, fallback: str) -> ScoreRun:
+# Shown on the dashboards: says what is missing, never where the artifacts live.
+NOTHING_PUBLISHED = ("the model registry has no published version (none trained yet, or its files "
+                     "are missing): `opsintel ml train` trains one")
+
+
+def _write_without_model(warehouse: Warehouse, scored_at: datetime) -> ScoreRun:
     with _snapshot(warehouse) as con:
-        reason = unpublished_reason(con, MODEL_NAME, fallback)
+        reason = unpublished_reason(con, MODEL_NAME, NOTHING_PUBLISHED)
     status = ModelStatus(MODEL_NAME, None, NO_MODEL, reason, scored_at)
     scores = empty_scores()
     write_renewal_scores(warehouse, scores, status)

@@ -166,9 +166,30 @@ def test_ctes_read_where_they_are_visible_still_run(access, own_tenant, own_invo
     "select Current_Setting('threads') as s",
     "select pg_catalog.current_setting('threads') as s",
     "select system.main.current_setting('threads') as s",
+    # These plan any SQL text they are given, so a built-up name ('r'||'aw.secret') or a
+    # setting comes back inside the plan, and column statistics answer range questions.
+    "select json_serialize_plan('select current_setting(''memory_limit'')', optimize := true) as s",
+    "select json_serialize_plan('select * from r' || 'aw.load_audit') as s",
+    "select regexp_matches(json_serialize_plan('select 1', optimize := true), 'x') as s",
+    "select json_serialize_sql('select 1') as s",
+    "select write_log('x') as s",
+    "select 'memory_limit'.current_setting() as s",
 ])
 def test_functions_reading_settings_or_the_catalog_are_refused(access, sql):
     _refusal(access, sql)
+
+
+def test_only_a_placeholder_standing_alone_names_a_mart(private_warehouse, own_tenant):
+    # "{dim_date}_secret" once passed the check as a placeholder and became marts.dim_date_secret,
+    # unscoped: a mart whose name starts with an unscoped mart's name leaked every tenant.
+    with duckdb.connect(str(private_warehouse)) as con:
+        con.execute("create table marts.dim_date_secret as select 'TEN-OTHER' as tenant_id, 'secret' as v")
+    Warehouse(private_warehouse).publish()
+    viewer = Viewer("scoped", "executive", frozenset({own_tenant}))
+    access = DataAccess(private_warehouse)
+    for sql in ("select * from {dim_date}_secret", "select * from x{dim_date}",
+                "select * from {dim_date}secret"):
+        _assert_one_clean_line(_refusal(access, sql, viewer))
 
 
 def test_table_names_never_resolve_to_python_variables(access):

@@ -10,6 +10,7 @@ page file on its own to show it shows nothing without the app's context.
 from __future__ import annotations
 
 import json
+import re
 import string
 from pathlib import Path
 from typing import Any
@@ -157,8 +158,9 @@ def test_user_supplied_text_is_not_rendered_as_markdown(new_app, users_file):
     at.user = {"is_logged_in": True, "email": "[click](https://evil.example/x)![i](https://evil.example/i.png)@example.com"}
     at.run()
     [error] = [e.value for e in at.error]
-    assert error.startswith(r"\[click\]\(https\:\/\/evil\.example\/x\)\!\[i\]\(https\:\/\/evil\.example\/i\.png\)"
-                            r"\@example\.com has no dashboard access")
+    assert shown_as(error).startswith(
+        "[click](https://evil.example/x)![i](https://evil.example/i.png)@example.com has no dashboard access")
+    assert not re.search(r"(?<!\\)[\[\]()!@]", error), error  # every mark escaped: nothing to link
     # Underscores in a user name must not turn into italics in the sidebar.
     records = read_users(users_file)
     records["a_b_c"] = UserRecord("a_b_c", "executive", None, None, records["eve"].password_hash)
@@ -283,7 +285,7 @@ def test_single_sign_on_maps_the_email_to_a_user(new_app, users_file, tenant_ids
 
 
 @pytest.mark.parametrize("identity, message", [
-    ({"is_logged_in": True, "email": "stranger@example.com"}, r"stranger\@example\.com has no dashboard access"),
+    ({"is_logged_in": True, "email": "stranger@example.com"}, "stranger@example.com has no dashboard access"),
     ({"is_logged_in": True, "email": "ana@example.com", "email_verified": False}, "is not verified"),
 ])
 def test_single_sign_on_without_a_matching_user_is_denied(new_app, users_file, identity, message):
@@ -293,7 +295,12 @@ def test_single_sign_on_without_a_matching_user_is_denied(new_app, users_file, i
     at.run()
     assert not at.exception
     assert registered(at) == {"Sign in"}
-    assert any(message in e.value for e in at.error)
+    assert any(message in shown_as(e.value) for e in at.error)
+
+
+def shown_as(markdown: str) -> str:
+    """What Streamlit shows for escaped Markdown: backslash escapes and word joiners gone."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 def _rendered_text(at: AppTest) -> str:

@@ -346,3 +346,16 @@ def _called_name(call: ast.Call) -> str | None:
     if isinstance(call.func, ast.Attribute):
         return call.func.attr
     return call.func.id if isinstance(call.func, ast.Name) else None
+
+
+def test_tables_offer_no_download_of_their_own() -> None:
+    # st.dataframe's toolbar download writes cells as they are; only csv_bytes may hand out CSV.
+    import tomllib
+
+    from streamlit import config
+
+    from ingestion.settings import REPO_ROOT
+
+    settings = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert settings["client"]["disableDataExport"] is True
+    assert "client.disableDataExport" in config._config_options_template  # the option's real name

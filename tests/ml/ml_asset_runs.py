@@ -10,13 +10,15 @@ from orchestration.defs import ml as ml_defs
 from orchestration.resources import WarehouseResource
 
 
-def materialize(path: Path, selection: dg.AssetSelection, floor: float) -> dg.ExecuteInProcessResult:
-    """Run ``selection`` of the model assets on the warehouse at ``path`` (seed 5, AUC floor ``floor``)."""
+def materialize(path: Path, selection: dg.AssetSelection, floor: float | None) -> dg.ExecuteInProcessResult:
+    """Run ``selection`` of the model assets on the warehouse at ``path`` (the model, when
+    selected: seed 5, AUC floor ``floor``; None for a selection without it)."""
+    config = {} if floor is None else {"ops": {"ml__renewal_model": {"config": {"seed": 5, "auc_floor": floor}}}}
     return dg.materialize(
         ml_defs.assets,
         selection=selection,
         resources={"warehouse": WarehouseResource(path=str(path))},
-        run_config={"ops": {"ml__renewal_model": {"config": {"seed": 5, "auc_floor": floor}}}},
+        run_config=config,
         raise_on_error=False,
     )
 

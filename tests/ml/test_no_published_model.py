@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 from dashboards.access import DataAccess, Viewer
 from dashboards.context import CONTEXT_KEY, Filters, PageContext
 from ingestion.warehouse import Warehouse
+from ml.pipeline import NOTHING_PUBLISHED
 from ml.renewal import MIN_TEST_POSITIVES, MIN_TRAIN_POSITIVES, TEST_POSITIVE_SHARE
 
 VIEWS = Path(__file__).resolve().parents[2] / "dashboards" / "views"
@@ -136,3 +137,14 @@ def test_too_few_decided_renewals_train_nothing_and_the_run_succeeds(
         assert evaluated[name].description == f"no candidate trained: {why}"
     assert not (env / "models" / "renewal_risk").exists()  # no artifact either
     _assert_scored_nothing(path, result, f"training as of {YOUNG_AS_OF} made no version ({why})")
+
+
+def test_scores_before_any_training_say_so_without_a_server_path(company_copy, env: Path) -> None:
+    # The scores asset run before the model ever trained: the reason reaches every viewer of the
+    # Renewals page, so it names what is missing, never where the artifacts live.
+    path = company_copy.path
+    result = materialize(path, dg.AssetSelection.all() - dg.AssetSelection.assets(dg.AssetKey(["ml", "renewal_model"])),
+                         floor=None)
+    assert result.success
+    _assert_scored_nothing(path, result, NOTHING_PUBLISHED)
+    assert str(env) not in NOTHING_PUBLISHED and "/" not in NOTHING_PUBLISHED
