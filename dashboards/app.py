@@ -15,6 +15,7 @@ import streamlit as st
 from dashboards import signin
 from dashboards.access import DataAccess, Viewer
 from dashboards.auth import Authenticator, UsersFileError
+from dashboards.components import escape_markdown
 from dashboards.context import CONTEXT_KEY, PageContext, pages_for
 from dashboards.filters import render_filters
 from ingestion.settings import users_path, warehouse_path
@@ -45,9 +46,10 @@ def _pages(viewer: Viewer) -> list[st.Page]:
 
 
 def _stop_with(message: str, viewer: Viewer | None = None) -> None:
+    """One line and nothing else; the message may quote the users file or a path: plain text."""
     if viewer is not None:
         signin.render_account(viewer)
-    st.error(message)
+    st.error(escape_markdown(message))
     st.stop()
 
 

@@ -361,12 +361,6 @@ class Authenticator:
         user = self.user_for_email(email)
         return user.viewer() if user else None
 
-    def seconds_locked(self, username: str, client: object = None) -> float:
-        """How long sign-ins of ``username`` from ``client`` stay refused (0: not locked)."""
-        locked = self.attempts.locked(self._limits(username, client), self.clock(),
-                                      self.window_s, self.lockout_s)
-        return locked.seconds if locked else 0.0
-
     def authenticate(self, username: str, password: str, client: object = None) -> SignInResult:
         """Check one sign-in from ``client`` (``st.context.ip_address``; None: unknown).
 

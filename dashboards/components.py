@@ -142,7 +142,7 @@ def load(query: Callable[..., T], context: PageContext, *extra: Any) -> T | None
     except (EmptyScope, AccessDenied, ValueError) as refused:
         st.warning(escape_markdown(refused))  # may quote a filter value
     except WarehouseError as no_warehouse:
-        st.error(str(no_warehouse))
+        st.error(escape_markdown(no_warehouse))
         st.stop()
     return None
 

@@ -19,6 +19,8 @@ Times are wall-clock seconds (``time.time``) so locks outlive a restart; the cal
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import ipaddress
 import json
 import os
@@ -35,6 +37,9 @@ from ingestion.settings import logs_path
 Kind = Literal["user", "client"]
 LOCAL_CLIENT = "local"  # no address known (same machine, or a test harness): one shared key
 MAX_KEY_CHARS = 128  # a user name is at most 64; longer input is never a user
+# The log is rotated past this size into one older generation (<log>.1): a stream of refused
+# attempts can never fill the disk.
+MAX_LOG_BYTES = 10 * 1024 * 1024
 BUSY_TIMEOUT_MS = 5000
 
 SIGNIN_LOG = "signin.log"
@@ -257,7 +262,7 @@ class SignInLog:
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = self._open_rotated()
             try:
                 os.write(fd, line)  # one write per line: lines from several processes never interleave
             finally:
@@ -266,3 +271,23 @@ class SignInLog:
             raise SignInStoreError(f"{self.path}: cannot write the sign-in log "
                                    f"({exc.strerror or _one_line(exc)}); sign-in is refused until it "
                                    "is writable") from None
+
+    @property
+    def rotated_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".1")
+
+    def _open_rotated(self) -> int:
+        """The log opened for appending, first moved to ``<log>.1`` when it has reached
+        ``MAX_LOG_BYTES`` (under a lock, so several processes rotate it once)."""
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        if os.fstat(fd).st_size < MAX_LOG_BYTES:
+            return fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # Another process may have rotated it meanwhile: move only the file still at the path.
+            with contextlib.suppress(FileNotFoundError):
+                if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+                    os.replace(self.path, self.rotated_path)
+        finally:
+            os.close(fd)
+        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

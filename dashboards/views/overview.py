@@ -24,6 +24,27 @@ MEANINGS = {
 }
 LOWER_IS_BETTER = {"Logo churn", "Revenue leakage", "Unbilled work"}
 
+
+
+def contracts_at_risk_tile() -> None:
+    """High-risk renewals within 90 days; "n/a" when no model scored them (not 0)."""
+    no_model = ui.load(renewals.no_model_reasons, context)
+    if no_model is None:
+        return
+    if not no_model.empty:
+        st.metric("Contracts at risk", "n/a", border=True,
+                  help="No published renewal-risk model: contracts are not scored (see Renewals).")
+        return
+    at_risk = ui.load(overview.contracts_at_risk, context)
+    if at_risk is None:
+        return
+    total = int(at_risk["contracts"].sum())
+    stake = "; ".join(ui.format_money(row.contract_mrr * 12, row.currency) for row in at_risk.itertuples())
+    st.metric("Contracts at risk", ui.format_count(total), border=True,
+              help=f"Exact: {total}. High-risk contracts renewing within 90 days"
+                   f"{' (ARR at stake ' + stake + ')' if stake else ''}.")
+
+
 context = page_context()
 filters = context.filters
 st.title("Overview")
@@ -37,19 +58,7 @@ if kpis is not None:
             ui.kpi_tile(kpi.name, kpi.value, kpi.previous, kpi.kind, currency=kpi.currency,
                         meaning=MEANINGS[kpi.name], lower_is_better=kpi.name in LOWER_IS_BETTER)
     with columns[len(kpis) % 4]:
-        no_model = ui.load(renewals.no_model_reasons, context)
-        at_risk = None if no_model is None or not no_model.empty else ui.load(
-            overview.contracts_at_risk, context)
-        if no_model is not None and not no_model.empty:
-            st.metric("Contracts at risk", "n/a", border=True,
-                      help="No published renewal-risk model: contracts are not scored (see Renewals).")
-        elif at_risk is not None:
-            total = int(at_risk["contracts"].sum())
-            stake = "; ".join(ui.format_money(row.contract_mrr * 12, row.currency)
-                              for row in at_risk.itertuples())
-            st.metric("Contracts at risk", ui.format_count(total), border=True,
-                      help=f"Exact: {total}. High-risk contracts renewing within 90 days"
-                           f"{' (ARR at stake ' + stake + ')' if stake else ''}.")
+        contracts_at_risk_tile()
 
 st.subheader("Needs attention")
 attention = ui.load(overview.needs_attention, context)

@@ -34,7 +34,7 @@ def main() -> None:
     try:
         users = read_users(path)
     except UsersFileError as exc:
-        st.error(str(exc))
+        st.error(ui.escape_markdown(exc))
         st.stop()
     st.caption(f"{len(users)} users in {ui.escape_markdown(path)}. Change them with "
                "`opsintel users add NAME --role ROLE --tenants T1,T2|all` and `opsintel users remove NAME`.")

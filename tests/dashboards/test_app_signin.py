@@ -258,7 +258,7 @@ def test_bad_users_file_is_one_line_not_a_trace(new_app, users_file):
     users_file.write_text('[users.dana]\nrole = "owner"\ntenants = "all"\n', encoding="utf-8")
     at = new_app().run()
     assert not at.exception
-    assert [e.value for e in at.error] == [
+    assert [shown_as(e.value) for e in at.error] == [
         f"{users_file}: user 'dana', field 'role': 'owner' is not one of executive, analyst, admin"]
 
 

@@ -239,3 +239,22 @@ def test_a_clock_set_back_locks_for_one_lockout_only(users_file, t0):
     # The clock is now an hour earlier than when those failures were stored.
     assert messages(run_process(users_file, t0, [_attempt("ana", ANA_PASSWORD)])) == [LOCKED.format(60)]
     assert run_process(users_file, t0 + 61, [_attempt("ana", ANA_PASSWORD)])[0]["ok"]
+
+
+def test_the_sign_in_log_rotates_so_refusals_cannot_fill_the_disk(tmp_path: Path, monkeypatch) -> None:
+    from dashboards import signin_attempts
+
+    monkeypatch.setattr(signin_attempts, "MAX_LOG_BYTES", 2_000)
+    log = signin_attempts.SignInLog(tmp_path / "logs" / "signin.log")
+    for attempt in range(200):
+        log.write(1_800_000_000.0 + attempt, "sign-in", "refused", "root", "local")
+    current, older = log.path.read_text().splitlines(), log.rotated_path.read_text().splitlines()
+    # Never more than the limit plus one line in either file, and only two files.
+    line_bytes = len(log.path.read_bytes()) // len(current)
+    assert log.path.stat().st_size < 2_000 + line_bytes and log.rotated_path.stat().st_size < 2_000 + line_bytes
+    assert sorted(p.name for p in log.path.parent.iterdir()) == ["signin.log", "signin.log.1"]
+    # The newest lines are kept, in order, with nothing between the two files lost or doubled.
+    times = [json.loads(line)["time"] for line in older + current]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    assert times[-1] == datetime.fromtimestamp(1_800_000_199.0, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
