@@ -120,6 +120,39 @@ def status(warehouse: Path | None) -> None:
         sys.exit(EXIT_FAILED)
 
 
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None, help="DuckDB file [default: $OPSINTEL_WAREHOUSE or data/warehouse/opsintel.duckdb].")
+@click.option("--dev", is_flag=True, help="Build a private copy, dev/<user>.duckdb beside the warehouse, instead.")
+@click.option("--fresh", is_flag=True, help="With --dev: start the private copy again from the published warehouse.")
+@click.argument("dbt_args", nargs=-1, required=True, type=click.UNPROCESSED)
+def dbt(warehouse: Path | None, dev: bool, fresh: bool, dbt_args: tuple[str, ...]) -> None:
+    """Run a dbt command (build, run, test, seed, snapshot, ...) on the warehouse.
+
+    Writing commands take the writer lock and build a scratch copy that is published when dbt
+    succeeds, so the dashboards and `opsintel ml` see the new models; a failed command changes
+    nothing. Read-only commands (parse, compile, ls, show, docs, debug, source freshness) run
+    directly. opsintel's options go before the dbt command: `opsintel dbt --dev build -s +mart`.
+    """
+    from ingestion.dbt_build import DbtFailed, dev_warehouse_path, run_dbt
+    from ingestion.warehouse import WarehouseError
+
+    if fresh and not dev:
+        raise click.UsageError("--fresh applies to the private copy only; add --dev")
+    warehouse = warehouse or settings.warehouse_path()
+    if dev:
+        click.echo(f"Private warehouse: {dev_warehouse_path(warehouse)}", err=True)
+    try:
+        outcome = run_dbt(dbt_args, warehouse, dev=dev, fresh=fresh, progress=_progress)
+    except DbtFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.returncode)
+    except WarehouseError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    if outcome.published is not None:
+        click.echo(f"Published {outcome.warehouse} as {outcome.published}")
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--dagster-port", type=int, default=3000, show_default=True)

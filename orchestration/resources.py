@@ -17,6 +17,7 @@ import dagster as dg
 from pydantic import Field
 
 from ingestion import settings
+from ingestion.dbt_build import WRITER_ENV, writer_environment
 from ingestion.warehouse import Warehouse
 
 LOGS_ENV = settings.LOGS_ENV
@@ -38,18 +39,22 @@ class WarehouseResource(dg.ConfigurableResource):
     def dbt_environment(self, path: Path | str | None = None) -> Iterator[None]:
         """Point dbt (a child process reading ``$OPSINTEL_WAREHOUSE``) at ``path``.
 
-        ``path`` is the scratch copy a build writes (``Warehouse.build_copy``); without it,
-        this resource's file.
+        ``path`` is the scratch copy a build writes (``Warehouse.build_copy``), which dbt is
+        then allowed to write (``$OPSINTEL_DBT_WRITER``); without it, this resource's file,
+        which dbt only reads.
         """
-        previous = os.environ.get(settings.WAREHOUSE_ENV)
-        os.environ[settings.WAREHOUSE_ENV] = str(path or self.path)
+        variables = writer_environment(path) if path else {settings.WAREHOUSE_ENV: self.path}
+        previous = {name: os.environ.get(name) for name in (*variables, WRITER_ENV)}
+        os.environ.pop(WRITER_ENV, None)
+        os.environ.update(variables)
         try:
             yield
         finally:
-            if previous is None:
-                os.environ.pop(settings.WAREHOUSE_ENV, None)
-            else:
-                os.environ[settings.WAREHOUSE_ENV] = previous
+            for name, value in previous.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 class LogsResource(dg.ConfigurableResource):

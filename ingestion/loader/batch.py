@@ -22,6 +22,7 @@ from ingestion.loader.discovery import (
     ensure_inside_landing,
     file_format,
     files_for_entity,
+    pinned_file,
     unrecognised_files,
 )
 from ingestion.loader.drift import column_drift, record_drift, stop_on_changed_text_types
@@ -171,11 +172,12 @@ def _load_file(
     source: str,
 ) -> FileLoadResult:
     label = path.relative_to(landing).as_posix()
-    ensure_inside_landing(landing, path, label)
-    before = fingerprint(path)
-    result = FileLoadResult(entity=contract.name, path=label, sha256=before.sha256, file_bytes=before.size)
-    staged = stage_file(con, path, label, contract)
-    # Again after reading: a link swapped to point outside meanwhile must not load.
+    with pinned_file(landing, path, label) as pinned:
+        before = fingerprint(pinned)
+        result = FileLoadResult(entity=contract.name, path=label, sha256=before.sha256, file_bytes=before.size)
+        staged = stage_file(con, pinned, label, contract, file_format(path))
+        ensure_unchanged(pinned, label, before)  # written to while being read
+    # The name still leads to the same bytes: not replaced, or re-pointed, meanwhile.
     ensure_inside_landing(landing, path, label)
     ensure_unchanged(path, label, before)
     if file_format(path) != "parquet":  # Parquet types were checked from its schema

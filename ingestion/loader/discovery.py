@@ -10,6 +10,10 @@ landing folder cannot be used to read other files of the machine into the wareho
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ingestion.loader.errors import SourceStopped
@@ -57,10 +61,39 @@ def ensure_inside_landing(landing: Path, path: Path, label: str) -> None:
     """Stop the source when ``path`` leads outside the landing folder (never reading the target)."""
     link = escaping_link(landing, path)
     if link is not None:
-        raise SourceStopped(
-            f"{label}: refused: '{link.relative_to(landing).as_posix()}' is a symbolic link to a place "
-            "outside the landing folder; nothing loaded — copy the export into the landing folder"
-        )
+        raise _outside(label, link.relative_to(landing).as_posix())
+
+
+def _outside(label: str, link: str) -> SourceStopped:
+    return SourceStopped(
+        f"{label}: refused: '{link}' is a symbolic link to a place outside the landing folder; "
+        "nothing loaded — copy the export into the landing folder"
+    )
+
+
+@contextmanager
+def pinned_file(landing: Path, path: Path, label: str) -> Iterator[Path]:
+    """``path`` opened once, as a path to that open file (``/proc/self/fd/N``), after checking
+    that the file it opened lies inside the landing folder and is a regular file.
+
+    Every later read (hash, parse, re-hash) goes through the pinned path, so swapping a link
+    between the check and the read cannot make the loader read another file.
+    """
+    ensure_inside_landing(landing, path, label)
+    try:
+        # Non-blocking: a FIFO planted in the landing folder must not hang the load.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SourceStopped(f"{label}: cannot read file: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SourceStopped(f"{label}: refused: not a regular file; nothing loaded")
+        pinned = Path(f"/proc/self/fd/{fd}")
+        if not Path(os.readlink(pinned)).is_relative_to(landing.resolve()):
+            raise _outside(label, label)
+        yield pinned
+    finally:
+        os.close(fd)
 
 
 def unrecognised_files(landing: Path, source: str) -> list[Path]:

@@ -28,7 +28,6 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from ingestion.loader.discovery import file_format
 from ingestion.loader.encoding import not_utf8_error, raise_if_not_utf8, strip_bom
 from ingestion.loader.errors import SourceStopped
 from ingestion.loader.limits import MAX_RECORD_BYTES
@@ -56,9 +55,10 @@ def json_type_column(field: str) -> str:
     return f"__jt_{field}"
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, path: Path, label: str, contract: Contract) -> StagedFile:
-    """Create temp table ``__staged`` from ``path``; ``label`` names the file in messages."""
-    fmt = file_format(path)
+def stage_file(con: duckdb.DuckDBPyConnection, path: Path, label: str, contract: Contract,
+               fmt: str) -> StagedFile:
+    """Create temp table ``__staged`` from ``path`` in format ``fmt`` (csv, jsonl, parquet);
+    ``label`` names the file in messages."""
     try:
         if fmt == "csv":
             table, columns = _read_csv(path, label, contract)

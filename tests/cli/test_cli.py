@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from ingestion.cli import cli
 
-SUBCOMMANDS = ["generate", "load", "status", "explain", "serve", "contracts"]
+SUBCOMMANDS = ["generate", "load", "status", "explain", "serve", "contracts", "dbt"]
 
 
 @pytest.fixture

@@ -241,9 +241,9 @@ def _change_after_reading(monkeypatch: pytest.MonkeyPatch, change) -> None:
     """Run ``change(path)`` right after the file was read and before the loader checks it."""
     real_stage_file = batch.stage_file
 
-    def stage_then_change(con, path, label, contract):
-        staged = real_stage_file(con, path, label, contract)
-        change(path)
+    def stage_then_change(con, path, label, contract, fmt):
+        staged = real_stage_file(con, path, label, contract, fmt)
+        change(Path(os.readlink(path)))  # the file the loader opened (it reads through /proc/self/fd)
         return staged
 
     monkeypatch.setattr(batch, "stage_file", stage_then_change)

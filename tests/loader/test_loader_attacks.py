@@ -27,7 +27,7 @@ from hand_made_company import (
     write_parquet,
 )
 
-from ingestion.loader import load_landing
+from ingestion.loader import batch, load_landing
 from ingestion.loader.batch import DRIFT_LINES_PER_FILE
 from ingestion.loader.drift import DRIFT_ROWS_PER_FILE
 from ingestion.loader.limits import MAX_RECORD_BYTES, QUARANTINED_RECORD_CHARS
@@ -117,6 +117,38 @@ def test_a_source_folder_linked_outside_is_refused_before_its_files_are_listed(
     assert (support.outcome, support.message) == ("failed", f"support: refused: 'support' {LINK_REFUSED}")
     assert failed_audit(warehouse, "support") == [("failed", "support", support.message)]
     assert not [line for line in lines if "id_rsa" in line]
+
+
+def test_a_link_swapped_while_the_file_is_read_never_reads_the_other_file(
+    landing: Path, warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Flip the link to a file outside just before the read and back just after it: the loader
+    # reads the file it checked (opened once), never the one outside.
+    inside = write_jsonl(landing / ".exports" / "customers-export.jsonl", CUSTOMERS)
+    secret_rows = [{**row, "customer_name": "SECRET " + row["customer_name"]} for row in CUSTOMERS]
+    outside = write_jsonl(tmp_path / "elsewhere" / "customers.jsonl", secret_rows)
+    link = landing / "crm" / "customers.jsonl"
+    link.unlink()
+    link.symlink_to(inside)
+    real_stage_file = batch.stage_file
+
+    def point(target: Path) -> None:
+        link.unlink()
+        link.symlink_to(target)
+
+    def swap_around_the_read(con, path, label, contract, fmt):
+        point(outside)
+        try:
+            return real_stage_file(con, path, label, contract, fmt)
+        finally:
+            point(inside)
+
+    monkeypatch.setattr(batch, "stage_file", swap_around_the_read)
+    crm = by_source(warehouse, landing)["crm"]
+    assert (crm.outcome, crm.rows_loaded) == ("loaded", 3)
+    assert rows(warehouse, "select customer_name from raw.customers order by customer_id") == [
+        (row["customer_name"],) for row in sorted(CUSTOMERS, key=lambda r: r["customer_id"])]
+    assert rows(warehouse, "select count(*) from raw.quarantine where record like '%SECRET%'") == [(0,)]
 
 
 def test_links_that_stay_inside_the_landing_folder_load(landing: Path, warehouse: Warehouse) -> None:
@@ -221,7 +253,7 @@ def test_only_multiline_fields_keep_tab_and_line_breaks(tmp_path: Path) -> None:
         b'T1,N3,Fine,"NUL \x00 here"\n'
     )
     con = duckdb.connect()
-    staged = stage_file(con, path, "support/notes.csv", notes)
+    staged = stage_file(con, path, "support/notes.csv", notes, "csv")
     con.execute(build_checked_table_sql(notes))
     checked = con.execute(f"select __row, __error_field, __error_reason, body from {CHECKED} order by 1").fetchall()
     assert staged.rows_read == 3
