@@ -124,3 +124,22 @@ def test_serve_starts_dagster_and_streamlit_and_stops_both_on_ctrl_c(
         for pgid in groups:
             if group_alive(pgid):
                 os.killpg(pgid, signal.SIGKILL)
+
+
+def test_serve_keeps_its_logs_in_the_configured_logs_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPSINTEL_LOGS", str(tmp_path / "elsewhere"))
+    folders: list[Path] = []
+
+    def servers(dagster_port: int, streamlit_port: int, host: str, log_dir: Path) -> list[launcher._Server]:
+        folders.append(log_dir)
+        return [launcher._Server(name="dagster", command=[sys.executable, "-c", "raise SystemExit(3)"],
+                                 health_url=f"http://127.0.0.1:{free_port()}/server_info",
+                                 url="http://127.0.0.1:1", log_path=log_dir / "dagster.log")]
+
+    monkeypatch.setattr(launcher, "_servers", servers)
+    assert launcher.serve(ready_timeout_s=30) == 1
+    assert folders == [tmp_path / "elsewhere"]
+    assert (tmp_path / "elsewhere" / "dagster.log").exists()
+    capsys.readouterr()
