@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 from ingestion.settings import logs_path
+from ingestion.warehouse import first_line
 
 Kind = Literal["user", "client"]
 LOCAL_CLIENT = "local"  # no address known (same machine, or a test harness): one shared key
@@ -207,7 +208,7 @@ class AttemptStore:
                 db.commit()
         except (sqlite3.Error, OSError) as exc:
             raise SignInStoreError(f"{self.path}: the sign-in attempts store cannot be used "
-                                   f"({_one_line(exc)}); sign-in is refused until it is repaired "
+                                   f"({first_line(exc)}); sign-in is refused until it is repaired "
                                    "or moved aside") from None
 
     def _connect(self) -> sqlite3.Connection:
@@ -240,10 +241,6 @@ def _last_success_id(db: sqlite3.Connection, limit: Limit) -> int:
     return row[0] or 0
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
 # -- the audit log ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -269,7 +266,7 @@ class SignInLog:
                 os.close(fd)
         except OSError as exc:
             raise SignInStoreError(f"{self.path}: cannot write the sign-in log "
-                                   f"({exc.strerror or _one_line(exc)}); sign-in is refused until it "
+                                   f"({exc.strerror or first_line(exc)}); sign-in is refused until it "
                                    "is writable") from None
 
     @property

@@ -114,14 +114,14 @@ class Warehouse:
             try:
                 con = connect(scratch)
             except duckdb.Error as exc:
-                raise WarehouseError(f"cannot open warehouse {self.path}: {_first_line(exc)}") from exc
+                raise WarehouseError(f"cannot open warehouse {self.path}: {first_line(exc)}") from exc
             try:
                 yield con
                 con.execute("CHECKPOINT")
             except duckdb.Error as exc:
                 # What escapes the caller's own handling is the file failing (disk full, ...);
                 # the first error of the chain names it, later ones are its consequences.
-                reason = _first_line(_root_cause(exc))
+                reason = first_line(_root_cause(exc))
                 raise WarehouseError(f"cannot write warehouse {self.path}: {reason}") from exc
             finally:
                 _close_quietly(con)
@@ -169,7 +169,7 @@ class Warehouse:
         try:
             return connect(snapshot, read_only=True)
         except duckdb.Error as exc:
-            raise WarehouseError(f"cannot open warehouse snapshot {snapshot}: {_first_line(exc)}") from exc
+            raise WarehouseError(f"cannot open warehouse snapshot {snapshot}: {first_line(exc)}") from exc
 
     def publish(self, keep: int = 3) -> Path | None:
         """Copy the working file to a new snapshot and switch the published link to it.
@@ -251,7 +251,7 @@ class Warehouse:
             finally:
                 con.close()
         except duckdb.Error as exc:
-            raise WarehouseError(f"cannot checkpoint warehouse {path}: {_first_line(exc)}") from exc
+            raise WarehouseError(f"cannot checkpoint warehouse {path}: {first_line(exc)}") from exc
 
     # -- publishing ------------------------------------------------------------------------
 
@@ -348,7 +348,8 @@ def _wal(path: Path) -> Path:
     return path.with_name(f"{path.name}.wal")
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """An error in one line for a message: its text's first line, else its type's name."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 

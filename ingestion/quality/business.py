@@ -14,6 +14,7 @@ import yaml
 
 from ingestion.quality.contract_checks import example_columns
 from ingestion.quality.specs import CHECK_NAME, SCHEMA_FRAME, SEVERITIES, TABLE_FRAME, CheckSpec
+from ingestion.warehouse import first_line
 from models import Contract
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "models" / "expectations"
@@ -35,7 +36,7 @@ def business_checks(source: str, contracts: dict[str, Contract],
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise ExpectationsFileError(f"{path}: not valid YAML ({_first_line(exc)})") from None
+        raise ExpectationsFileError(f"{path}: not valid YAML ({first_line(exc)})") from None
     if raw.get("source") != source:
         raise ExpectationsFileError(f"{path}: field 'source' must be {source!r}, got {raw.get('source')!r}")
     entries = raw.get("checks") or []
@@ -72,7 +73,3 @@ def _check(entry: Any, where: str, source: str, contracts: dict[str, Contract], 
         example_columns=tuple(entry.get("example_columns") or example_columns(contract)),
         origin=origin, description=str(entry.get("why", "")).strip(),
     )
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
