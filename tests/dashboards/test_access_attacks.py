@@ -9,7 +9,6 @@ SQL could not run) with a one-line message; expected rows come from a separate r
 
 from __future__ import annotations
 
-import shutil
 import time
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from company_copies import copy_of_company
 
 from dashboards.access import (
     MAX_ROWS_ENV,
@@ -68,11 +68,7 @@ def own_invoices(truth, own_tenant: str) -> int:
 def private_warehouse(built_company: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A published copy of the company: DuckDB settings such as the memory limit belong to the
     whole database a process has open, so tests that change them get a database of their own."""
-    path = tmp_path_factory.mktemp("private-company") / "warehouse" / "opsintel.duckdb"
-    path.parent.mkdir()
-    shutil.copyfile(built_company, path)
-    Warehouse(path).publish()
-    return path
+    return copy_of_company(built_company, tmp_path_factory.mktemp("private-company"))
 
 
 def _refusal(access: DataAccess, sql: str, viewer: Viewer = ADMIN) -> AccessDenied:

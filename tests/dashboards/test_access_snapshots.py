@@ -3,9 +3,10 @@ move to the next one once it is published, with no error in between."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from pathlib import Path
+
+from company_copies import copy_of_company
 
 from dashboards.access import DataAccess, Viewer
 from ingestion.warehouse import Warehouse
@@ -15,11 +16,8 @@ COUNT_SQL = "select count(*) as n from {fct_mrr}"
 
 
 def test_reads_during_writes_see_whole_snapshots_and_then_the_new_one(built_company: Path, tmp_path: Path) -> None:
-    path = tmp_path / "warehouse" / "opsintel.duckdb"
-    path.parent.mkdir()
-    shutil.copyfile(built_company, path)
+    path = copy_of_company(built_company, tmp_path)
     warehouse = Warehouse(path)
-    warehouse.publish()
     access = DataAccess(path)
     before = int(access.query(ADMIN, COUNT_SQL)["n"].iloc[0])
     first_snapshot = access.snapshot

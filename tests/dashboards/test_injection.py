@@ -12,7 +12,6 @@ import ast
 import csv
 import io
 import re
-import shutil
 import string
 import urllib.parse
 from decimal import Decimal
@@ -23,6 +22,7 @@ import pytest
 import test_app_signin as app_shell
 from browser import CHROMIUM, chromium, dashboard_server
 from browser import sign_in as browser_sign_in
+from company_copies import copy_of_company
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from test_app_signin import PASSWORD, sign_in
@@ -220,9 +220,7 @@ def test_csv_bytes_handles_repeated_column_names() -> None:
 @pytest.fixture(scope="module")
 def formula_company(built_company: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the company whose every customer is named ``FORMULA_NAME`` in the marts."""
-    path = tmp_path_factory.mktemp("formula") / "warehouse" / "opsintel.duckdb"
-    path.parent.mkdir(parents=True)
-    shutil.copy(built_company, path)
+    path = copy_of_company(built_company, tmp_path_factory.mktemp("formula"))
     with Warehouse(path).writer() as con:
         tables = [row[0] for row in con.execute("""
             select c.table_name from information_schema.columns as c

@@ -7,12 +7,12 @@ scores; the company itself has none, so those pages must say so in one line.
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from company_copies import copy_of_company
 from streamlit.testing.v1 import AppTest
 
 from dashboards.access import DataAccess, Viewer
@@ -118,9 +118,7 @@ def test_segment_filter_changes_the_tiles(built_company: Path, fct_mrr: pd.DataF
 @pytest.fixture(scope="module")
 def scored_company(built_company: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the company with a few hand-made renewal scores and review-queue rows."""
-    path = tmp_path_factory.mktemp("scored") / "warehouse" / "opsintel.duckdb"
-    path.parent.mkdir(parents=True)
-    shutil.copy(built_company, path)
+    path = copy_of_company(built_company, tmp_path_factory.mktemp("scored"))
     with Warehouse(path).writer() as con:
         contracts = con.execute("""
             select tenant_id, contract_id, customer_id from marts.dim_contract
