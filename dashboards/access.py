@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
-import os
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -33,10 +31,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import duckdb
 import pandas as pd
 
-from ingestion.warehouse import Warehouse, WarehouseError
+from foundation.settings import ReadLimits, read_limits
+from foundation.warehouse import Warehouse, WarehouseError
 
 if TYPE_CHECKING:
-    from ingestion.health import SourceHealth
+    from reporting.health import SourceHealth
 
 Role = Literal["executive", "analyst", "admin"]
 ROLES: tuple[Role, ...] = ("executive", "analyst", "admin")
@@ -85,15 +84,6 @@ ALLOWED_FUNCTIONS = frozenset({
 _ALLOWED_TABLE_REFS = frozenset({"BASE_TABLE", "JOIN", "SUBQUERY", "TABLE_FUNCTION",
                                  "EXPRESSION_LIST", "EMPTY"})
 
-# Limits on every dashboard read (environment variables, like the paths in ingestion.settings).
-QUERY_TIMEOUT_ENV = "OPSINTEL_DASHBOARD_QUERY_TIMEOUT"
-MEMORY_LIMIT_ENV = "OPSINTEL_DASHBOARD_MEMORY_LIMIT"
-MAX_ROWS_ENV = "OPSINTEL_DASHBOARD_MAX_ROWS"
-DEFAULT_QUERY_TIMEOUT_S = 10.0  # page reads take well under a second at 10,000 customers
-DEFAULT_MEMORY_LIMIT = "2GB"
-# The result becomes a pandas frame outside DuckDB's memory limit: its rows are capped too.
-DEFAULT_MAX_ROWS = 1_000_000
-_MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*([kmgt]i?b|b|%)$", re.IGNORECASE)
 _MAX_MESSAGE_CHARS = 300
 # Absolute file paths in DuckDB messages (not URLs): a page never shows where files live.
 _FILE_PATH = re.compile(r"(?<![:/\w])/(?:[^\s'\"/]+/)+[^\s'\",;)]*")
@@ -120,61 +110,6 @@ class QueryFailed(ValueError):
 
 class QueryTimedOut(QueryFailed):
     """Page SQL ran longer than the time limit of dashboard reads and was stopped."""
-
-
-@dataclass(frozen=True)
-class ReadLimits:
-    """What dashboard reads may use: wall-clock seconds per query, memory of the read
-    connection (a DuckDB size such as ``2GB`` or ``512MiB``, shared by concurrent reads) and
-    rows per result."""
-
-    timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
-    memory_limit: str = DEFAULT_MEMORY_LIMIT
-    max_rows: int = DEFAULT_MAX_ROWS
-
-    def __post_init__(self) -> None:
-        _require_timeout(self.timeout_s, "the query time-out")
-        _require_memory_size(self.memory_limit, "the memory limit")
-        _require_row_count(self.max_rows, "the row limit")
-
-
-def read_limits() -> ReadLimits:
-    """The limits from ``$OPSINTEL_DASHBOARD_QUERY_TIMEOUT`` (seconds, default 10),
-    ``$OPSINTEL_DASHBOARD_MEMORY_LIMIT`` (default 2GB) and ``$OPSINTEL_DASHBOARD_MAX_ROWS``
-    (default 1,000,000)."""
-    timeout = os.environ.get(QUERY_TIMEOUT_ENV, "").strip()
-    memory = os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
-    rows = os.environ.get(MAX_ROWS_ENV, "").strip()
-    try:
-        max_rows = int(rows) if rows else DEFAULT_MAX_ROWS
-    except ValueError:
-        max_rows = 0  # refused just below, naming the variable
-    _require_row_count(max_rows, f"${MAX_ROWS_ENV}", rows)
-    try:
-        seconds = float(timeout) if timeout else DEFAULT_QUERY_TIMEOUT_S
-    except ValueError:
-        seconds = math.nan  # refused just below, naming the variable
-    _require_timeout(seconds, f"${QUERY_TIMEOUT_ENV}", timeout)
-    _require_memory_size(memory, f"${MEMORY_LIMIT_ENV}")
-    return ReadLimits(timeout_s=seconds, memory_limit=memory, max_rows=max_rows)
-
-
-def _require_timeout(seconds: float, what: str, written: object = None) -> None:
-    if not (math.isfinite(seconds) and seconds > 0):
-        shown = seconds if written is None else written
-        raise ValueError(f"{what} must be a positive number of seconds, not {shown!r}")
-
-
-def _require_row_count(rows: int, what: str, written: object = None) -> None:
-    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
-        raise ValueError(f"{what} must be a whole number of rows above 0, "
-                         f"not {rows if written is None else written!r}")
-
-
-def _require_memory_size(size: str, what: str) -> None:
-    # The value goes into a SET statement (settings take no bound parameters): only a size passes.
-    if not _MEMORY_SIZE.match(size.strip()):
-        raise ValueError(f"{what} must be a size such as 2GB or 512MiB, not {size!r}")
 
 
 @dataclass(frozen=True)
@@ -263,7 +198,7 @@ class DataAccess:
 
     def source_health(self, now: datetime | None = None) -> list[SourceHealth]:
         """Load and check metadata per source system (spans every tenant: a load does)."""
-        from ingestion.health import source_health
+        from reporting.health import source_health
 
         cursor = self._cursor()
         try:

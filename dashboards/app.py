@@ -18,8 +18,8 @@ from dashboards.auth import Authenticator, UsersFileError
 from dashboards.components import escape_markdown
 from dashboards.context import CONTEXT_KEY, PageContext, pages_for
 from dashboards.filters import render_filters
-from ingestion.settings import users_path, warehouse_path
-from ingestion.warehouse import WarehouseError
+from foundation.settings import users_path, warehouse_path
+from foundation.warehouse import WarehouseError
 
 PAGES_DIR = Path(__file__).resolve().parent / "views"
 

@@ -21,7 +21,7 @@ from dashboards.access import AccessDenied
 from dashboards.cache import cached
 from dashboards.context import PageContext
 from dashboards.queries.scope import EmptyScope, MartNotBuilt
-from ingestion.warehouse import WarehouseError
+from foundation.warehouse import WarehouseError
 
 T = TypeVar("T")
 

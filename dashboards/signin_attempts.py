@@ -32,8 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from ingestion.settings import logs_path
-from ingestion.warehouse import first_line
+from foundation.settings import logs_path
+from foundation.warehouse import first_line
 
 Kind = Literal["user", "client"]
 LOCAL_CLIENT = "local"  # no address known (same machine, or a test harness): one shared key

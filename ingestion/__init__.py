@@ -1,1 +1,2 @@
-"""Ingestion: source connectors, the contract-validating loader and the sample-data generator."""
+"""Getting data in: the contract-validating loader (``loader``) and the quality checks of what
+it loaded (``quality``). Source connectors and adapters join them here."""

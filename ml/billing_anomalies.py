@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import IsolationForest
 
-from ingestion.warehouse import table_exists
+from foundation.warehouse import table_exists
 
 RANDOM_STATE = 0
 TREES = 200

@@ -28,7 +28,7 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
-from ingestion.warehouse import Warehouse, registered, table_exists
+from foundation.warehouse import Warehouse, registered, table_exists
 from ml.drift import feature_psi
 from ml.features import renewal_features
 from ml.registry import (

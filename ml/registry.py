@@ -36,8 +36,8 @@ import duckdb
 import joblib
 import pandas as pd
 
-from ingestion import settings
-from ingestion.warehouse import Warehouse, registered, table_exists
+from foundation import settings
+from foundation.warehouse import Warehouse, registered, table_exists
 from ml.evaluation import ScoreSummary
 
 AUC_FLOOR = 0.55  # below it a model ranks barely better than a coin: never publish it

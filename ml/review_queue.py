@@ -24,7 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ingestion.warehouse import Warehouse, registered
+from foundation.warehouse import Warehouse, registered
 from ml.billing_anomalies import (
     MODEL_SHARE,
     MODEL_THRESHOLD,

@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ingestion.warehouse import Warehouse, registered, table_exists
+from foundation.warehouse import Warehouse, registered, table_exists
 from ml.drivers import explain
 from ml.features import renewal_features
 from ml.registry import LoadedModel

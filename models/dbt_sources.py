@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from ingestion.freshness import FreshnessRule, load_freshness_rules
 from models.contract import LINEAGE_COLUMNS, Contract, Field, load_contracts, load_order
+from models.freshness import FreshnessRule, load_freshness_rules
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STAGING_DIR = REPO_ROOT / "dbt_project" / "models" / "staging"

@@ -1,7 +1,7 @@
 """Resources: where the warehouse and the landing folder are.
 
 The paths are plain config so the UI shows them and tests point them at temporary folders.
-Their defaults come from ``ingestion.settings`` (``$OPSINTEL_WAREHOUSE``, ``$OPSINTEL_LANDING``,
+Their defaults come from ``foundation.settings`` (``$OPSINTEL_WAREHOUSE``, ``$OPSINTEL_LANDING``,
 else folders under the repository), the same place the CLI reads, so Dagster and
 ``opsintel load`` always write the same file.
 """
@@ -16,9 +16,8 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from ingestion import settings
-from ingestion.dbt_build import WRITER_ENV, writer_environment
-from ingestion.warehouse import Warehouse
+from foundation import settings
+from foundation.warehouse import Warehouse
 
 LOGS_ENV = settings.LOGS_ENV
 
@@ -43,9 +42,9 @@ class WarehouseResource(dg.ConfigurableResource):
         then allowed to write (``$OPSINTEL_DBT_WRITER``); without it, this resource's file,
         which dbt only reads.
         """
-        variables = writer_environment(path) if path else {settings.WAREHOUSE_ENV: self.path}
-        previous = {name: os.environ.get(name) for name in (*variables, WRITER_ENV)}
-        os.environ.pop(WRITER_ENV, None)
+        variables = settings.dbt_writer_environment(path) if path else {settings.WAREHOUSE_ENV: self.path}
+        previous = {name: os.environ.get(name) for name in (*variables, settings.DBT_WRITER_ENV)}
+        os.environ.pop(settings.DBT_WRITER_ENV, None)
         os.environ.update(variables)
         try:
             yield

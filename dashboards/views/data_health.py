@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboards import components as ui
 from dashboards.context import page_context
-from ingestion.health import SourceHealth
+from reporting.health import SourceHealth
 
 
 def health_frame(rows: list[SourceHealth], *, with_row_counts: bool) -> pd.DataFrame:

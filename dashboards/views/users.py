@@ -11,7 +11,7 @@ import streamlit as st
 from dashboards import components as ui
 from dashboards.auth import UserRecord, UsersFileError, read_users
 from dashboards.context import page_context
-from ingestion.settings import users_path
+from foundation.settings import users_path
 
 
 def users_frame(users: dict[str, UserRecord]) -> pd.DataFrame:

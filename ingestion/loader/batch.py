@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from foundation.warehouse import Warehouse
 from ingestion.loader.discovery import (
     ensure_inside_landing,
     file_format,
@@ -33,7 +34,6 @@ from ingestion.loader.results import FileLoadResult, SourceLoadResult, TableLoad
 from ingestion.loader.schema import ensure_raw_schema
 from ingestion.loader.staging import stage_file
 from ingestion.loader.validation import CHECKED, build_checked_table_sql
-from ingestion.warehouse import Warehouse
 from models import SOURCE_SYSTEMS, Contract, contracts_by_source
 
 log = logging.getLogger(__name__)

@@ -18,12 +18,11 @@ from typing import TYPE_CHECKING
 
 from ingestion.quality.business import ExpectationsFileError
 from ingestion.quality.outcomes import CheckOutcome
-from ingestion.quality.settings import QUALITY_DOCS_ENV, docs_path
 from ingestion.quality.store import blocked_sources
 from ingestion.quality.suites import check_names
 
 if TYPE_CHECKING:
-    from ingestion.warehouse import Warehouse
+    from foundation.warehouse import Warehouse
 
 
 def run_source_checks(warehouse: Warehouse, source: str, *, batch_id: str | None = None,
@@ -35,11 +34,9 @@ def run_source_checks(warehouse: Warehouse, source: str, *, batch_id: str | None
 
 
 __all__ = [
-    "QUALITY_DOCS_ENV",
     "CheckOutcome",
     "ExpectationsFileError",
     "blocked_sources",
     "check_names",
-    "docs_path",
     "run_source_checks",
 ]

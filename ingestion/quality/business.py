@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
+from foundation.warehouse import first_line
 from ingestion.quality.contract_checks import example_columns
 from ingestion.quality.specs import CHECK_NAME, SCHEMA_FRAME, SEVERITIES, TABLE_FRAME, CheckSpec
-from ingestion.warehouse import first_line
 from models import Contract
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "models" / "expectations"

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from ingestion.quality.settings import gx_project_root
-from ingestion.settings import REPO_ROOT
+from foundation.settings import REPO_ROOT
 
 # Also set by the package __init__ (which runs first); repeated here for direct imports.
 os.environ["GX_ANALYTICS_ENABLED"] = "False"
@@ -35,7 +34,7 @@ DOCS_SITE = "local_site"
 @contextmanager
 def quality_context(docs_dir: Path) -> Iterator[FileDataContext]:
     """The GX file context whose Data Docs site is ``docs_dir``, held exclusively."""
-    root = gx_project_root(docs_dir)
+    root = docs_dir.resolve().parent  # the GX file context (gx/) sits beside its Data Docs
     gx_dir = root / "gx"
     gx_dir.mkdir(parents=True, exist_ok=True)
     docs_dir.mkdir(parents=True, exist_ok=True)

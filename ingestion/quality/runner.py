@@ -12,15 +12,15 @@ from great_expectations.core.batch_definition import BatchDefinition
 from great_expectations.data_context import FileDataContext
 from great_expectations.datasource.fluent import PandasDatasource
 
+from foundation.settings import quality_docs_path
+from foundation.warehouse import Warehouse
 from ingestion.quality.docs import build_source_docs, forget_source_results
 from ingestion.quality.frames import FrameError, read_frame
 from ingestion.quality.gx_runtime import gx, quality_context
 from ingestion.quality.outcomes import CheckOutcome, failed_to_run, outcome_from_result
-from ingestion.quality.settings import docs_path
 from ingestion.quality.specs import CheckSpec
 from ingestion.quality.store import latest_loaded_batch, store_outcomes
 from ingestion.quality.suites import check_specs, frame_suites
-from ingestion.warehouse import Warehouse
 
 _SAMPLE_SIZE = 5
 
@@ -33,7 +33,7 @@ def run_source_checks(warehouse: Warehouse, source: str, *, batch_id: str | None
     source's last successful load) and the Data Docs in ``docs_dir`` are rebuilt.
     """
     specs = check_specs(source)
-    docs_dir = (docs_dir or docs_path(warehouse.path)).resolve()
+    docs_dir = (docs_dir or quality_docs_path(warehouse.path)).resolve()
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     check_run_id = f"{source}-{checked_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     con = warehouse.reader()

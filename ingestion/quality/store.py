@@ -7,8 +7,8 @@ from datetime import datetime
 
 import duckdb
 
+from foundation.warehouse import table_exists
 from ingestion.quality.outcomes import CheckOutcome
-from ingestion.warehouse import table_exists
 
 CHECK_RESULTS_DDL = """
 create table if not exists quality.check_results (

@@ -15,27 +15,25 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from ingestion.freshness import load_freshness_rules, source_freshness
+from foundation.warehouse import Warehouse, WarehouseError
 from ingestion.loader import load_source
 from ingestion.loader.results import SourceLoadResult, TableLoadResult
 from ingestion.quality import run_source_checks
-from ingestion.warehouse import Warehouse, WarehouseError
 from models import LINEAGE_COLUMNS, Contract, contracts_by_source
-from orchestration.defs.freshness import (
+from models.freshness import load_freshness_rules
+from orchestration.defs.quality import check_results, quality_check_specs
+from orchestration.lib.freshness import (
     freshness_check_results,
     freshness_check_specs,
     raw_freshness_policy,
 )
-from orchestration.defs.keys import RAW_SCHEMA, raw_asset_key
-from orchestration.defs.quality import check_results, quality_check_specs
-from orchestration.defs.retries import TRANSIENT_RETRY, retry_transient_only
+from orchestration.lib.keys import RAW_SCHEMA, raw_asset_key
+from orchestration.lib.pools import WAREHOUSE_WRITER_POOL
+from orchestration.lib.retries import TRANSIENT_RETRY, retry_transient_only
 from orchestration.resources import LandingResource, WarehouseResource
+from reporting.freshness import source_freshness
 
-__all__ = ["RAW_SCHEMA", "RAW_TABLES", "WAREHOUSE_WRITER_POOL", "assets", "raw_asset_key"]
-
-# DuckDB has one writer: every op that writes the warehouse takes a slot in this pool
-# (limit 1 in dagster.yaml), so overlapping runs queue instead of failing on the file lock.
-WAREHOUSE_WRITER_POOL = "warehouse_writer"
+__all__ = ["RAW_SCHEMA", "RAW_TABLES", "assets", "raw_asset_key"]
 
 RAW_TABLES = dg.AssetSelection.key_prefixes(RAW_SCHEMA)
 # Per-table figures of a load, reported as materialization metadata under these names.

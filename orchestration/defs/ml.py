@@ -27,14 +27,14 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from ingestion import settings
+from foundation import settings
 from ml import billing_anomalies, features, labels, pipeline, review_queue, scoring
 from ml.drift import MAJOR_SHIFT
 from ml.registry import AUC_FLOOR
 from ml.renewal import MODEL_NAME
 from ml.scoring import scoring_time
-from orchestration.defs.ingestion import WAREHOUSE_WRITER_POOL
-from orchestration.defs.retries import TRANSIENT_RETRY, retry_transient_only
+from orchestration.lib.pools import WAREHOUSE_WRITER_POOL
+from orchestration.lib.retries import TRANSIENT_RETRY, retry_transient_only
 from orchestration.resources import WarehouseResource
 
 ML_GROUP = "ml"

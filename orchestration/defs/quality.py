@@ -13,7 +13,7 @@ import dagster as dg
 
 from ingestion.quality import CheckOutcome, check_names
 from models import contracts_by_source
-from orchestration.defs.keys import RAW_SCHEMA, raw_asset_key
+from orchestration.lib.keys import RAW_SCHEMA, raw_asset_key
 
 SEVERITIES = {"critical": dg.AssetCheckSeverity.ERROR, "warning": dg.AssetCheckSeverity.WARN}
 

@@ -14,35 +14,22 @@ are rebuilt.
 """
 
 from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
+from foundation.warehouse import Warehouse, WarehouseError
 from ingestion.quality import blocked_sources
-from ingestion.warehouse import Warehouse, WarehouseError
-from orchestration.defs.dbt_project import dbt_project
-from orchestration.defs.ingestion import WAREHOUSE_WRITER_POOL
 from orchestration.defs.quality import blocked_excludes
-from orchestration.defs.retries import TRANSIENT_RETRY, retry_transient_only
+from orchestration.lib.dbt import OpsintelDbtTranslator, dbt_project
+from orchestration.lib.pools import WAREHOUSE_WRITER_POOL
+from orchestration.lib.retries import TRANSIENT_RETRY, retry_transient_only
 from orchestration.resources import WarehouseResource
 
 # run_results statuses of nodes that did not work: a model error or a failed test.
 FAILED_STATUSES = ("error", "fail", "runtime error")
-
-
-class OpsintelDbtTranslator(DagsterDbtTranslator):
-    """Groups follow the model's folder: staging, intermediate, or the mart's domain."""
-
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "source":
-            return super().get_group_name(dbt_resource_props)
-        folders = dbt_resource_props["fqn"][1:-1]  # project name first, model name last
-        if not folders:
-            return "warehouse"
-        if folders[0] == "marts" and len(folders) > 1:
-            return f"marts_{folders[1]}"
-        return folders[0]
 
 
 def _blocked_sources(warehouse: Warehouse) -> dict[str, list[str]]:
@@ -81,25 +68,33 @@ def build_failure(invocation: DbtCliInvocation) -> Exception:
     )
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=OpsintelDbtTranslator(),
-    pool=WAREHOUSE_WRITER_POOL,
-    retry_policy=TRANSIENT_RETRY,
-)
-def warehouse_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-) -> Iterator[Any]:
-    target = warehouse.get_warehouse()
-    with retry_transient_only("warehouse_models"):
-        excludes = blocked_excludes(_blocked_sources(target), context.log.warning)
-        with target.build_copy() as scratch, warehouse.dbt_environment(scratch):
-            invocation = dbt.cli(["build", *excludes], context=context, raise_on_error=False)
-            events = list(invocation.stream())
-            if not invocation.is_successful():
-                raise build_failure(invocation)
-    yield from events
+@cache
+def warehouse_models() -> dg.AssetsDefinition:
+    """Every dbt model as an asset (one op, ``warehouse_models``), dbt tests as its checks."""
+    project = dbt_project()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=OpsintelDbtTranslator(),
+        pool=WAREHOUSE_WRITER_POOL,
+        retry_policy=TRANSIENT_RETRY,
+    )
+    def warehouse_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> Iterator[Any]:
+        target = warehouse.get_warehouse()
+        with retry_transient_only("warehouse_models"):
+            excludes = blocked_excludes(_blocked_sources(target), context.log.warning)
+            with target.build_copy() as scratch, warehouse.dbt_environment(scratch):
+                invocation = dbt.cli(["build", *excludes], context=context, raise_on_error=False)
+                events = list(invocation.stream())
+                if not invocation.is_successful():
+                    raise build_failure(invocation)
+        yield from events
+
+    return warehouse_models
 
 
-DBT_MODELS = dg.AssetSelection.assets(warehouse_models)
+# Every dbt model, resolved when a job runs: selecting by kind needs no manifest at import.
+DBT_MODELS = dg.AssetSelection.kind("dbt")

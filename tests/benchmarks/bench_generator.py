@@ -19,7 +19,7 @@ from pathlib import Path
 _CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from ingestion.generator import generate
+from generator import generate
 out, truth, scale = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
 start = time.perf_counter()
 summary = generate(out, truth, tenants=10, scale=scale, seed=42)

@@ -19,12 +19,12 @@ from pathlib import Path
 
 
 def _measure(scale: float, workdir: Path) -> dict:
+    from foundation.warehouse import Warehouse
     from ingestion.loader import load_landing
-    from ingestion.warehouse import Warehouse
 
     landing = workdir / "landing"
     # Generated in another process so the peak RSS below is the load's alone.
-    subprocess.run([sys.executable, "-m", "ingestion.cli", "generate", "--scale", str(scale),
+    subprocess.run([sys.executable, "-m", "opsintel.cli", "generate", "--scale", str(scale),
                     "--out", str(landing), "--truth-out", str(workdir / "truth")],
                    check=True, capture_output=True)
     warehouse = Warehouse(workdir / "wh" / "opsintel.duckdb")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ingestion.cli import cli
+from opsintel.cli import cli
 
 SUBCOMMANDS = ["generate", "load", "status", "explain", "serve", "contracts", "dbt"]
 

@@ -19,11 +19,11 @@ import duckdb
 import pytest
 from click.testing import CliRunner, Result
 
-from ingestion.cli import cli
-from ingestion.generator import generate
+from foundation.settings import REPO_ROOT
+from foundation.warehouse import Warehouse
+from generator import generate
 from ingestion.loader import load_landing
-from ingestion.settings import REPO_ROOT
-from ingestion.warehouse import Warehouse
+from opsintel.cli import cli
 from orchestration.resources import WarehouseResource
 
 AS_OF_DATE = "2026-10-31"

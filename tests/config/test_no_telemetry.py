@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingestion.settings import REPO_ROOT
+from foundation.settings import REPO_ROOT
 
 
 def test_dagster_instance_config_disables_telemetry() -> None:

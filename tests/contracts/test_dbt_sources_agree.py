@@ -6,9 +6,9 @@ import dataclasses
 
 import yaml
 
-from ingestion.freshness import load_freshness_rules
 from models import load_contracts
 from models.dbt_sources import SOURCES_YML, disagreements, render_sources_yaml
+from models.freshness import load_freshness_rules
 
 
 def test_committed_sources_yaml_agrees_with_the_contracts() -> None:

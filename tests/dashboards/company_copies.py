@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 
 
 def copy_of_company(built_company: Path, folder: Path) -> Path:

@@ -19,19 +19,16 @@ import pytest
 from company_copies import copy_of_company
 
 from dashboards.access import (
-    MAX_ROWS_ENV,
-    MEMORY_LIMIT_ENV,
-    QUERY_TIMEOUT_ENV,
     AccessDenied,
     DataAccess,
     QueryFailed,
     QueryTimedOut,
-    ReadLimits,
     Viewer,
 )
 from dashboards.context import Filters
 from dashboards.queries import revenue
-from ingestion.warehouse import Warehouse, WarehouseError
+from foundation.settings import MAX_ROWS_ENV, MEMORY_LIMIT_ENV, QUERY_TIMEOUT_ENV, ReadLimits
+from foundation.warehouse import Warehouse, WarehouseError
 
 ADMIN = Viewer("admin", "admin", None)  # attacks are refused even for a viewer of every tenant
 ENDLESS_SQL = "select count(*) as n from range(100000000000)"  # about 13 s unchecked

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from dashboards.access import CONSOLIDATED_SUFFIX, UNSCOPED_TABLES, AccessDenied, DataAccess, Viewer
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 from company_copies import copy_of_company
 
 from dashboards.access import DataAccess, Viewer
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 
 ADMIN = Viewer("admin", "admin", None)
 COUNT_SQL = "select count(*) as n from {fct_mrr}"

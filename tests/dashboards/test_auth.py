@@ -24,7 +24,7 @@ from dashboards.auth import (
     verify_password,
     write_users,
 )
-from dashboards.users_cli import DEMO_USERS, users
+from opsintel.commands.users import DEMO_USERS, users
 
 # Cheap scrypt parameters for tests that only need a valid hash.
 FAST = {"n": 2**4, "r": 1, "p": 1}
@@ -307,8 +307,8 @@ def test_cli_reports_a_bad_file_in_one_line(tmp_path):
 def test_readme_lists_the_demo_sign_ins_the_demo_command_writes() -> None:
     import re
 
-    from dashboards.users_cli import DEMO_USERS
-    from ingestion.settings import REPO_ROOT
+    from foundation.settings import REPO_ROOT
+    from opsintel.commands.users import DEMO_USERS
 
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     rows = set(re.findall(r"^\| `([\w-]+)` \| `([\w-]+)` \| (\w+) \|", readme, flags=re.MULTILINE))

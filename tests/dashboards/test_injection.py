@@ -28,7 +28,7 @@ from streamlit.testing.v1 import AppTest
 from test_app_signin import PASSWORD, sign_in
 from test_pages_apptest import VIEWERS, run_page
 
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 
 # The app-shell fixtures of the sign-in tests: a users file, the entry script, a new AppTest.
 users_file, entry, new_app, tenant_ids = (
@@ -352,7 +352,7 @@ def test_tables_offer_no_download_of_their_own() -> None:
 
     from streamlit import config
 
-    from ingestion.settings import REPO_ROOT
+    from foundation.settings import REPO_ROOT
 
     settings = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert settings["client"]["disableDataExport"] is True

@@ -38,7 +38,7 @@ from dashboards.queries.scope import (
     MartNotBuilt,
     resolve_scope,
 )
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 
 START, END = date(2025, 11, 1), date(2026, 10, 1)
 PERIOD = Filters(START, END)

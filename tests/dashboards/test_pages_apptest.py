@@ -19,7 +19,7 @@ from dashboards.access import DataAccess, Viewer
 from dashboards.components import format_exact_money, format_money, format_percent
 from dashboards.context import CONTEXT_KEY, Filters, PageContext
 from dashboards.queries.scope import REVIEW_QUEUE_NOT_BUILT, SCORES_NOT_BUILT
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "dashboards" / "views"
 BUSINESS_PAGES = ("overview", "revenue", "billing_operations", "delivery", "supply_chain",

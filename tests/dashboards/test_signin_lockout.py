@@ -22,8 +22,8 @@ import pytest
 from click.testing import CliRunner
 
 from dashboards.auth import WRONG_CREDENTIALS, UserRecord, hash_password, write_users
-from dashboards.users_cli import users as users_cli
-from ingestion.settings import REPO_ROOT
+from foundation.settings import REPO_ROOT
+from opsintel.commands.users import users as users_cli
 
 FAST = {"n": 2**4, "r": 1, "p": 1}
 ANA_PASSWORD, BO_PASSWORD = "Tidal-Basin-31", "Cedar-Ridge-77"

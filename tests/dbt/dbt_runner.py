@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from ingestion.dbt_build import writer_environment
+from foundation.settings import dbt_writer_environment
 from models.dbt_sources import REPO_ROOT
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
@@ -37,7 +37,7 @@ def run_dbt(args: list[str], warehouse: Path, work: Path) -> DbtRun:
     full = [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
             "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     with pytest.MonkeyPatch.context() as env:
-        for name, value in writer_environment(warehouse).items():  # its own file: dbt may write it
+        for name, value in dbt_writer_environment(warehouse).items():  # its own file: dbt may write it
             env.setenv(name, value)
         env.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         try:

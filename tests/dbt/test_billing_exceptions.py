@@ -22,9 +22,9 @@ import duckdb
 import pytest
 from dbt_runner import DbtRun, run_dbt
 
-from ingestion.generator import generate
+from foundation.warehouse import Warehouse
+from generator import generate
 from ingestion.loader import load_landing
-from ingestion.warehouse import Warehouse
 
 REPORT = Path(__file__).resolve().parents[1] / "reports" / "billing_exceptions_report.py"
 

@@ -15,9 +15,9 @@ import duckdb
 import pytest
 from dbt_runner import run_dbt
 
-from ingestion.generator import generate
+from foundation.warehouse import Warehouse
+from generator import generate
 from ingestion.loader import load_landing
-from ingestion.warehouse import Warehouse
 
 FACTS = ("fct_invoice_lines", "fct_usage_daily")
 # No lookback: the incremental run must take exactly the rows loaded after the first build.

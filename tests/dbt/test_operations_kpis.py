@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from dbt_runner import DbtRun, run_dbt
 
-from ingestion.generator import generate
+from foundation.warehouse import Warehouse
+from generator import generate
 from ingestion.loader import load_landing
-from ingestion.warehouse import Warehouse
 
 AS_OF = pd.Timestamp("2026-10-31")
 

@@ -23,9 +23,9 @@ import pytest
 import yaml
 from dbt_runner import DbtRun, run_dbt
 
-from ingestion.generator import generate
+from foundation.warehouse import Warehouse
+from generator import generate
 from ingestion.loader import load_landing
-from ingestion.warehouse import Warehouse
 from models.dbt_sources import REPO_ROOT
 
 AS_OF = date(2026, 10, 31)

@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.generator import generate
-from ingestion.generator.config import DEFAULT_CONFIG
+from generator import generate
+from generator.config import DEFAULT_CONFIG
 from models import Contract, Field, load_contracts, load_order
 
 AS_OF = date(2026, 10, 31)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.generator import GenerationSummary, generate
+from generator import GenerationSummary, generate
 from models import load_contracts
 
 

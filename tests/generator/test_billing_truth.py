@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from ingestion.generator.config import BillingErrorRates
+from generator.config import BillingErrorRates
 
 AS_OF = date(2026, 10, 31)
 CENT = Decimal("0.01")

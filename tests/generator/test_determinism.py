@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ingestion.generator import generate
+from generator import generate
 
 
 def _hashes(root: Path) -> dict[str, str]:
@@ -29,7 +29,7 @@ def test_small_batches_give_the_same_rows(tmp_path: Path) -> None:
     """Chunking must not change the data: tiny writer batches, same text files."""
     from dataclasses import replace
 
-    from ingestion.generator.config import DEFAULT_CONFIG
+    from generator.config import DEFAULT_CONFIG
 
     generate(tmp_path / "a" / "out", tmp_path / "a" / "truth", tenants=2, scale=0.05, seed=5,
              dirty_rate=0.05)

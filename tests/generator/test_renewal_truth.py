@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from ingestion.generator.config import SEGMENTS, ChurnModel
+from generator.config import SEGMENTS, ChurnModel
 
 AS_OF = date(2026, 10, 31)
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}

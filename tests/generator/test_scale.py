@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingestion.generator import generate
+from generator import generate
 
 CUSTOMER_DRIVEN = ("customers", "contracts", "subscription_line_items", "invoices",
                    "invoice_lines", "payments", "usage_events", "support_tickets",

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 import duckdb
 import pytest
 
-from ingestion.health import source_health
 from ingestion.loader.schema import ensure_raw_schema
 from ingestion.quality.store import ensure_quality_schema
+from reporting.health import source_health
 
 NOW = datetime(2026, 10, 31, 12, 0, 0)
 

@@ -17,9 +17,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
 from dbt_runner import DbtRun, run_dbt
 
-from ingestion.generator import generate
+from foundation.warehouse import Warehouse
+from generator import generate
 from ingestion.loader import load_landing
-from ingestion.warehouse import Warehouse
 
 
 @dataclass

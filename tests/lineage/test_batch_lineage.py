@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 from dbt_runner import run_dbt
 
-from ingestion.explain import explain
+from foundation.warehouse import Warehouse
 from ingestion.loader import load_landing
-from ingestion.warehouse import Warehouse
+from reporting.explain import explain
 
 if TYPE_CHECKING:
     from conftest import BuiltCompany

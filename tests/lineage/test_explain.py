@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 import pytest
 from click.testing import CliRunner
 
-from ingestion.cli import cli
-from ingestion.explain import KPIS, explain
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
+from opsintel.cli import cli
+from reporting.explain import KPIS, explain
 
 if TYPE_CHECKING:
     from conftest import BuiltCompany
 
-# The mart column each KPI's figure is, to read it independently of ingestion/explain.py.
+# The mart column each KPI's figure is, to read it independently of reporting/explain.py.
 FIGURE_COLUMNS = {
     "mrr": ("kpi_mrr_bridge", "closing_mrr", "month_start"),
     "arr": ("kpi_mrr_bridge", "closing_arr", "month_start"),

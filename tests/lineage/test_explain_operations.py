@@ -1,6 +1,6 @@
 """`opsintel explain` for the delivery, supply and partner KPIs: each figure and the rows behind it
 recomputed in plain Python from the `raw` tables (or the generator's truth), independent of the
-SQL of the marts and of ingestion/explain.py; the averages of the rows equal the figure, and a
+SQL of the marts and of reporting/explain.py; the averages of the rows equal the figure, and a
 mart changed behind the rows' back is reported as not adding up."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 from dbt_runner import run_dbt
 
-from ingestion.cli import cli
-from ingestion.explain import ExplainError, Explanation, explain
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
+from opsintel.cli import cli
+from reporting.explain import ExplainError, Explanation, explain
 
 if TYPE_CHECKING:
     from conftest import BuiltCompany

@@ -16,7 +16,7 @@ from hand_made_company import (
     write_parquet,
 )
 
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 from models import load_contracts
 
 TENANTS = [

@@ -18,8 +18,8 @@ from hand_made_company import (
     write_parquet,
 )
 
+from foundation.warehouse import Warehouse
 from ingestion.loader import batch, load_landing
-from ingestion.warehouse import Warehouse
 
 
 def audit(warehouse: Warehouse) -> list[dict]:
@@ -160,7 +160,7 @@ def test_audit_records_every_file_of_a_batch(landing: Path, warehouse: Warehouse
 
 def test_overlapping_writers_queue_instead_of_failing(landing: Path, warehouse: Warehouse) -> None:
     # Three real `opsintel load` processes at once: the writer lock makes them take turns.
-    command = [sys.executable, "-m", "ingestion.cli", "load", "--landing", str(landing),
+    command = [sys.executable, "-m", "opsintel.cli", "load", "--landing", str(landing),
                "--warehouse", str(warehouse.path)]
     procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
     outcomes = [p.communicate(timeout=300) for p in procs]

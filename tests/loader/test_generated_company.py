@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.generator import generate
+from foundation.warehouse import Warehouse
+from generator import generate
 from ingestion.loader import load_landing
-from ingestion.warehouse import Warehouse
 from models import SOURCE_SYSTEMS, load_contracts
 
 REASON_BY_KIND = {

@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 from hand_made_company import CUSTOMERS, PRICES, TENANTS, snapshot, write_csv, write_jsonl
 
+from foundation.warehouse import Warehouse
 from ingestion.loader import batch, load_landing
 from ingestion.loader.staging import REPEATED_HEADER
 from ingestion.loader.validation import MAX_FIELD_CHARS, QUARANTINED_RECORD_CHARS
-from ingestion.warehouse import Warehouse
 
 HEADER = "tenant_id,tenant_name,tenant_type,reporting_currency,country_code,fiscal_year_start_month,created_at"
 T1 = "T1,Acme Ops,operating_company,USD,US,1,2023-01-01T00:00:00"

@@ -27,13 +27,13 @@ from hand_made_company import (
     write_parquet,
 )
 
+from foundation.warehouse import Warehouse
 from ingestion.loader import batch, load_landing
 from ingestion.loader.batch import DRIFT_LINES_PER_FILE
 from ingestion.loader.drift import DRIFT_ROWS_PER_FILE
 from ingestion.loader.limits import MAX_RECORD_BYTES, QUARANTINED_RECORD_CHARS
 from ingestion.loader.staging import stage_file
 from ingestion.loader.validation import CHECKED, build_checked_table_sql
-from ingestion.warehouse import Warehouse
 from models import Contract, ContractError, Field, load_contracts
 
 HEADER = ",".join(TENANTS[0])
@@ -280,7 +280,7 @@ PEAK_RSS = """
 import resource, sys
 from pathlib import Path
 from ingestion.loader import load_landing
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 results = load_landing(Warehouse(Path(sys.argv[2])), Path(sys.argv[1]))
 print(sum(r.rows_read for r in results), sum(r.rows_loaded for r in results), sum(r.rows_quarantined for r in results))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

@@ -22,8 +22,8 @@ from hand_made_company import PARTNERS, PRODUCTS, TENANTS, snapshot, write_csv, 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from foundation.warehouse import Warehouse
 from ingestion.loader import load_landing
-from ingestion.warehouse import Warehouse
 from models import load_contracts
 
 # Odd text: quotes, delimiters, line breaks, tabs, accents, emoji, right-to-left (no surrogates).

@@ -19,9 +19,9 @@ from hand_made_company import (
     write_parquet,
 )
 
+from foundation.warehouse import Warehouse
 from ingestion.loader import load_landing
 from ingestion.loader.drift import CHANGED_TYPE_MIN_VALUES
-from ingestion.warehouse import Warehouse
 from models import load_contracts
 
 PRICES_CSV = "billing/price_book_entries.csv"

@@ -14,13 +14,15 @@ import dagster as dg
 import pytest
 from ml_asset_runs import checks, materialize
 
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 from ml.drift import MAJOR_SHIFT, feature_psi
 from ml.registry import load_model
 from ml.renewal import MODEL_NAME
-from orchestration.definitions import defs
+from orchestration.definitions import build_definitions
 from orchestration.defs import ml as ml_defs
 from orchestration.defs.schedules import DAILY_REFRESH_SELECTION, weekly_training_job
+
+defs = build_definitions()
 
 
 def test_lineage_and_schedules() -> None:

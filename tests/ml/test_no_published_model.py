@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.access import DataAccess, Viewer
 from dashboards.context import CONTEXT_KEY, Filters, PageContext
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 from ml.pipeline import NOTHING_PUBLISHED
 from ml.renewal import MIN_TEST_POSITIVES, MIN_TRAIN_POSITIVES, TEST_POSITIVE_SHARE
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingestion.warehouse import Warehouse, WarehouseError
+from foundation.warehouse import Warehouse, WarehouseError
 from ml import registry
 from ml.registry import RegistryError, load_model, publish_decision, register_model
 

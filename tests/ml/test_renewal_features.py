@@ -21,9 +21,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
 from dbt_runner import run_dbt
 
-from ingestion.generator import generate
+from foundation.warehouse import Warehouse
+from generator import generate
 from ingestion.loader import load_landing
-from ingestion.warehouse import Warehouse
 from ml.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, renewal_features
 
 # Mid-month on purpose: the features must not read the as-of month's partial figures either.

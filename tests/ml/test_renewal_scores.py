@@ -14,8 +14,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from ingestion.warehouse import Warehouse, WarehouseError
-from ml.cli import ml
+from foundation.warehouse import Warehouse, WarehouseError
 from ml.drivers import SEPARATOR
 from ml.features import renewal_features
 from ml.registry import LoadedModel
@@ -28,6 +27,7 @@ from ml.scoring import (
     score_renewals,
     write_renewal_scores,
 )
+from opsintel.commands.ml import ml
 
 SCORED_AT = datetime(2026, 11, 1, 6, 0)
 

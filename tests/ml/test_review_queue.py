@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ingestion.warehouse import Warehouse, connect
+from foundation.warehouse import Warehouse, connect
 from ml.review_queue import QUEUE_COLUMNS, build_review_queue, write_review_queue
 from tests.ml.test_billing_anomalies import AS_OF, TENANT, build_tiny_warehouse
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.settings import REPO_ROOT
+from foundation.settings import REPO_ROOT
 
 
 @pytest.fixture(scope="session")

@@ -8,20 +8,40 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ingestion import settings
-from ingestion.settings import REPO_ROOT
+from foundation import settings
+from foundation.settings import REPO_ROOT
 from models import LINEAGE_COLUMNS, load_contracts
-from orchestration.definitions import DAILY_FRESHNESS, defs
+from orchestration.definitions import DAILY_FRESHNESS, build_definitions
 from orchestration.defs import ml as ml_defs
-from orchestration.defs.ingestion import WAREHOUSE_WRITER_POOL, raw_asset_key
+from orchestration.defs.ingestion import raw_asset_key
 from orchestration.defs.warehouse import warehouse_models
+from orchestration.lib.pools import WAREHOUSE_WRITER_POOL
 from orchestration.resources import LOGS_ENV, LandingResource, LogsResource, WarehouseResource
 
 CONTRACTS = load_contracts()
+defs = build_definitions()
 
 
 def test_definitions_are_loadable() -> None:
     dg.Definitions.validate_loadable(defs)
+
+
+def test_importing_the_definitions_prepares_nothing() -> None:
+    """The dbt project (and its manifest) is prepared when Dagster loads the definitions,
+    not when a module imports them."""
+    code = (
+        "import orchestration.definitions as entry\n"
+        "from orchestration.lib.dbt import dbt_project\n"
+        "from orchestration.defs.warehouse import warehouse_models\n"
+        "print(dbt_project.cache_info().misses, warehouse_models.cache_info().misses,\n"
+        "      entry.build_definitions.cache_info().misses)\n"
+        "entry.defs()\n"
+        "print(dbt_project.cache_info().misses, warehouse_models.cache_info().misses)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split("\n")[:2] == ["0 0 0", "1 1"]
 
 
 @pytest.mark.parametrize("entity", sorted(CONTRACTS))
@@ -69,7 +89,7 @@ def test_sensor_and_schedule_exist() -> None:
     job = defs.resolve_job_def("daily_refresh")
     raw_keys = {raw_asset_key(e) for e in CONTRACTS}
     daily_ml = {ml_defs.FEATURES_KEY, ml_defs.SCORES_KEY, ml_defs.QUEUE_KEY}
-    assert job.asset_layer.selected_asset_keys == raw_keys | set(warehouse_models.keys) | daily_ml
+    assert job.asset_layer.selected_asset_keys == raw_keys | set(warehouse_models().keys) | daily_ml
     weekly = defs.resolve_schedule_def("weekly_model_training_mon_0300")
     assert weekly.cron_schedule == "0 3 * * 1"
     assert weekly.default_status == dg.DefaultScheduleStatus.RUNNING
@@ -86,8 +106,8 @@ def test_loading_definitions_emits_no_warnings() -> None:
         # at import: a third-party notice, not a definition warning.
         "warnings.filterwarnings('ignore', message='sqlglotrs is deprecated')\n"
         "with warnings.catch_warnings(record=True) as caught:\n"
-        "    from orchestration.definitions import defs\n"
-        "    defs.get_repository_def().load_all_definitions()\n"
+        "    from orchestration.definitions import build_definitions\n"
+        "    build_definitions().get_repository_def().load_all_definitions()\n"
         "print('\\n'.join(f'{w.category.__name__}: {w.message}' for w in caught))\n"
     )
     result = subprocess.run(
@@ -98,7 +118,7 @@ def test_loading_definitions_emits_no_warnings() -> None:
 
 def test_dbt_models_are_expected_fresh_after_the_nightly_refresh() -> None:
     graph = defs.resolve_asset_graph()
-    for key in warehouse_models.keys:
+    for key in warehouse_models().keys:
         assert graph.get(key).freshness_policy == DAILY_FRESHNESS, key
 
 
@@ -117,7 +137,7 @@ def test_raw_tables_take_their_sources_cadence(entity: str) -> None:
 
 
 def test_load_and_dbt_ops_retry_transient_errors_with_backoff() -> None:
-    ops = [defs.resolve_assets_def(raw_asset_key(e)).op for e in CONTRACTS] + [warehouse_models.op]
+    ops = [defs.resolve_assets_def(raw_asset_key(e)).op for e in CONTRACTS] + [warehouse_models().op]
     for op in ops:
         policy = op.retry_policy
         assert policy is not None, op.name

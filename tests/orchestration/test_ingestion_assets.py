@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 from models import contracts_by_source
 from orchestration.defs.ingestion import assets, raw_asset_key
 from orchestration.resources import LandingResource, WarehouseResource
@@ -136,7 +136,7 @@ def test_a_failed_source_fails_its_op_with_the_loader_message(
 @pytest.fixture(scope="module")
 def generated_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny generated company with some dirty rows, so quarantine counts are non-zero."""
-    from ingestion.generator import generate
+    from generator import generate
 
     root = tmp_path_factory.mktemp("generated")
     generate(root / "landing", root / "truth", tenants=1, scale=0.02, seed=7, dirty_rate=0.05)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ingestion import launcher
-from ingestion.settings import REPO_ROOT
+from foundation.settings import REPO_ROOT
+from opsintel import launcher
 
 
 def free_port() -> int:
@@ -71,7 +71,7 @@ def test_serve_starts_dagster_and_streamlit_and_stops_both_on_ctrl_c(
     dagster_port, streamlit_port = free_port(), free_port()
     code = (
         "from pathlib import Path\n"
-        "import ingestion.launcher as launcher\n"
+        "import opsintel.launcher as launcher\n"
         f"launcher.DASHBOARD_APP = Path({str(app)!r})\n"
         f"raise SystemExit(launcher.serve(dagster_port={dagster_port}, "
         f"streamlit_port={streamlit_port}, log_dir=Path({str(tmp_path / 'logs')!r})))\n"

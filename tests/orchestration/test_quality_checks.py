@@ -6,16 +6,18 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ingestion.generator import generate
+from foundation.warehouse import Warehouse
+from generator import generate
 from ingestion.quality import CheckOutcome, blocked_sources, check_names
-from ingestion.warehouse import Warehouse
 from models import contracts_by_source
-from orchestration.definitions import defs
+from orchestration.definitions import build_definitions
 from orchestration.defs.ingestion import RAW_TABLES, raw_asset_key
 from orchestration.defs.ingestion import assets as ingestion_assets
 from orchestration.defs.quality import blocked_excludes, check_results, quality_check_specs
 from orchestration.defs.warehouse import warehouse_models
 from orchestration.resources import LandingResource, WarehouseResource
+
+defs = build_definitions()
 
 SOURCES = sorted(contracts_by_source())
 
@@ -135,7 +137,7 @@ def test_a_critical_failure_blocks_only_its_sources_models(tmp_path: Path) -> No
     selection = RAW_TABLES | dg.AssetSelection.groups("staging", "marts_core")
 
     result = dg.materialize(
-        [*ingestion_assets, warehouse_models],
+        [*ingestion_assets, warehouse_models()],
         selection=selection,
         resources={
             "warehouse": WarehouseResource(path=str(path)),
@@ -162,12 +164,12 @@ def test_a_critical_failure_blocks_only_its_sources_models(tmp_path: Path) -> No
     graph = defs.resolve_asset_graph()
     billing_raw = {raw_asset_key(c.name) for c in contracts_by_source()["billing"]}
     downstream_of_billing = {
-        key for key in warehouse_models.keys if _has_ancestor_in(graph, key, billing_raw)
+        key for key in warehouse_models().keys if _has_ancestor_in(graph, key, billing_raw)
     }
-    selected_models = selection.resolve(graph) & set(warehouse_models.keys)
+    selected_models = selection.resolve(graph) & set(warehouse_models().keys)
     built = {
         e.asset_key for e in result.get_asset_materialization_events()
-        if e.asset_key in warehouse_models.keys
+        if e.asset_key in warehouse_models().keys
     }
     assert built == selected_models - downstream_of_billing
     names = {key.to_user_string() for key in built}

@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 import orchestration.defs.ingestion as ingestion_defs
-from ingestion.warehouse import WarehouseError
+from foundation.warehouse import WarehouseError
 from models import contracts_by_source
 from orchestration.defs.ingestion import build_source_assets
 from orchestration.defs.warehouse import build_failure

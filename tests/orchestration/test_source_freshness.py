@@ -7,19 +7,18 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingestion.freshness import (
-    FreshnessConfigError,
-    FreshnessRule,
-    SourceFreshness,
-    load_freshness_rules,
-    parse_freshness_rules,
-    source_freshness,
-)
 from ingestion.loader.schema import LOAD_AUDIT_DDL
 from models import SOURCE_SYSTEMS, contracts_by_source
-from orchestration.defs.freshness import freshness_check_results
+from models.freshness import (
+    FreshnessConfigError,
+    FreshnessRule,
+    load_freshness_rules,
+    parse_freshness_rules,
+)
 from orchestration.defs.ingestion import assets as ingestion_assets
+from orchestration.lib.freshness import freshness_check_results
 from orchestration.resources import LandingResource, WarehouseResource
+from reporting.freshness import SourceFreshness, source_freshness
 
 NOW = datetime(2026, 10, 31, 12, 0, 0)  # naive UTC, as the loader writes
 DAILY = FreshnessRule("x", expected_every_hours=24, warn_after_hours=30, error_after_hours=48)
@@ -58,7 +57,7 @@ def test_defaults_fill_sources_left_out_and_partial_overrides() -> None:
 def test_the_committed_file_covers_every_source_explicitly() -> None:
     import yaml
 
-    from ingestion.freshness import FRESHNESS_YML
+    from models.freshness import FRESHNESS_YML
 
     document = yaml.safe_load(FRESHNESS_YML.read_text())
     assert sorted(document["sources"]) == sorted(SOURCE_SYSTEMS)

@@ -5,16 +5,19 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ingestion.generator import generate
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
+from generator import generate
 from models import load_contracts
 from models.dbt_sources import staging_model_name
-from orchestration.definitions import defs
-from orchestration.defs.ingestion import RAW_TABLES, WAREHOUSE_WRITER_POOL, raw_asset_key
+from orchestration.definitions import build_definitions
+from orchestration.defs.ingestion import RAW_TABLES, raw_asset_key
 from orchestration.defs.ingestion import assets as ingestion_assets
 from orchestration.defs.schedules import daily_refresh_job
 from orchestration.defs.warehouse import warehouse_models
+from orchestration.lib.pools import WAREHOUSE_WRITER_POOL
 from orchestration.resources import LandingResource, WarehouseResource
+
+defs = build_definitions()
 
 CONTRACTS = load_contracts()
 
@@ -28,15 +31,15 @@ def test_each_staging_model_reads_its_raw_asset(entity: str) -> None:
 
 
 def test_dbt_tests_are_asset_checks_and_builds_use_the_writer_pool() -> None:
-    assert warehouse_models.op.pool == WAREHOUSE_WRITER_POOL
-    checks = {c.asset_key for c in warehouse_models.check_specs}
+    assert warehouse_models().op.pool == WAREHOUSE_WRITER_POOL
+    checks = {c.asset_key for c in warehouse_models().check_specs}
     staging_keys = {dg.AssetKey(["staging", staging_model_name(c)]) for c in CONTRACTS.values()}
     assert staging_keys <= checks  # every staging model has at least one dbt test as a check
 
 
 def test_groups_follow_the_model_folder() -> None:
     graph = defs.resolve_asset_graph()
-    groups = {graph.get(key).group_name for key in warehouse_models.keys}
+    groups = {graph.get(key).group_name for key in warehouse_models().keys}
     assert "staging" in groups and groups <= {"staging", "intermediate", "warehouse"} | {
         g for g in groups if g.startswith("marts_")
     }
@@ -47,7 +50,7 @@ def test_the_nightly_job_builds_everything_downstream_of_the_raw_tables() -> Non
     graph = defs.resolve_asset_graph()
     selected = daily_refresh_job.selection.resolve(graph)
     assert {raw_asset_key(e) for e in CONTRACTS} <= selected
-    assert set(warehouse_models.keys) <= selected
+    assert set(warehouse_models().keys) <= selected
 
 
 def test_load_then_build_staging_publishes_a_snapshot_with_the_views(tmp_path: Path) -> None:
@@ -55,7 +58,7 @@ def test_load_then_build_staging_publishes_a_snapshot_with_the_views(tmp_path: P
     summary = generate(landing, tmp_path / "truth", tenants=2, scale=0.05, seed=3)
     path = tmp_path / "wh" / "opsintel.duckdb"
     result = dg.materialize(
-        [*ingestion_assets, warehouse_models],
+        [*ingestion_assets, warehouse_models()],
         selection=RAW_TABLES | dg.AssetSelection.groups("staging"),
         resources={
             "warehouse": WarehouseResource(path=str(path)),

@@ -13,10 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-from ingestion.generator import generate
+from foundation.warehouse import Warehouse
+from generator import generate
 from ingestion.loader import load_landing
 from ingestion.quality import run_source_checks
-from ingestion.warehouse import Warehouse
 from models import SOURCE_SYSTEMS
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.generator import generate
+from foundation.warehouse import Warehouse
+from generator import generate
 from ingestion.loader import load_landing
-from ingestion.warehouse import Warehouse
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import LoadedCompany, copy_warehouse
 
+from foundation.warehouse import Warehouse
 from ingestion.quality import CheckOutcome, blocked_sources, check_names, run_source_checks
-from ingestion.warehouse import Warehouse
 from models import SOURCE_SYSTEMS
 
 # Warning checks and the ground-truth error each one exists to find (file, error_type).

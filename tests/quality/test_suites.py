@@ -131,7 +131,8 @@ def test_an_expectation_gx_does_not_know_is_a_clear_error(tmp_path: Path) -> Non
 
 
 def test_docs_path_follows_the_env_var_else_sits_beside_the_warehouse(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from ingestion.quality import QUALITY_DOCS_ENV, docs_path
+    from foundation.settings import QUALITY_DOCS_ENV
+    from foundation.settings import quality_docs_path as docs_path
 
     monkeypatch.delenv(QUALITY_DOCS_ENV, raising=False)
     assert docs_path(tmp_path / "data" / "warehouse" / "opsintel.duckdb") == (tmp_path / "data" / "quality" / "docs").resolve()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.warehouse import Warehouse, WarehouseError, connect
+from foundation.warehouse import Warehouse, WarehouseError, connect
 from ml.anomaly_evaluation import (
     TruthFileError,
     choose_threshold,

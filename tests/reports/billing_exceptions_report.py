@@ -116,9 +116,9 @@ def build_and_score(base: Path, tenants: int, scale: float, seed: int,
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
     from dbt_runner import run_dbt
 
-    from ingestion.generator import generate
+    from foundation.warehouse import Warehouse
+    from generator import generate
     from ingestion.loader import load_landing
-    from ingestion.warehouse import Warehouse
 
     seconds: dict[str, float] = {}
     landing, truth = base / "landing", base / "truth"

@@ -33,7 +33,7 @@ from fault_runs import (
     make_rebuild_scene,
 )
 
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 
 COLUMNS = ("writer", "kills tried", "kills during the run", "recoveries", "rows lost", "duplicates",
            "readers' errors", "problems")

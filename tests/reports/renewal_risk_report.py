@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ingestion.warehouse import connect
-from ml.cli import evaluation_report
+from foundation.warehouse import connect
 from ml.labels import renewal_labels
 from ml.renewal import (
     RenewalDataError,
@@ -32,6 +31,7 @@ from ml.renewal import (
     ceiling_auc,
     train_renewal_model,
 )
+from opsintel.commands.ml import evaluation_report
 
 
 def label_agreement(labels: pd.DataFrame, ground_truth: Path) -> str:

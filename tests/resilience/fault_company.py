@@ -8,9 +8,9 @@ from pathlib import Path
 from fault_checks import RowDiff, duplicate_keys, source_diffs
 from fault_landing import revised_copy
 
-from ingestion.generator import generate
+from foundation.warehouse import Warehouse
+from generator import generate
 from ingestion.loader import load_landing
-from ingestion.warehouse import Warehouse
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from pathlib import Path
 from fault_checks import RowDiff, duplicate_keys, schema_diffs, source_diffs, source_versions
 from fault_company import Company, reference_load
 
+from foundation.warehouse import Warehouse
 from ingestion.loader import load_source
-from ingestion.warehouse import Warehouse
 
 WORKER = Path(__file__).with_name("fault_worker.py")
 

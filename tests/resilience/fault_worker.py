@@ -27,11 +27,10 @@ import sys
 import time
 from pathlib import Path
 
-from ingestion.cli import main as cli_main
-from ingestion.dbt_build import writer_environment
+from foundation.settings import REPO_ROOT, dbt_writer_environment
+from foundation.warehouse import Warehouse, WarehouseError, connect
 from ingestion.loader import load_landing
-from ingestion.settings import REPO_ROOT
-from ingestion.warehouse import Warehouse, WarehouseError, connect
+from opsintel.cli import main as cli_main
 
 NOBODY = 65534
 AS_OF_DATE = "2026-10-31"
@@ -46,7 +45,7 @@ def dbt_build_command(work: Path) -> list[str]:
 
 
 def dbt_environment(database: Path) -> dict[str, str]:
-    return {**os.environ, **writer_environment(database), "OPSINTEL_AS_OF_DATE": AS_OF_DATE,
+    return {**os.environ, **dbt_writer_environment(database), "OPSINTEL_AS_OF_DATE": AS_OF_DATE,
             "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 

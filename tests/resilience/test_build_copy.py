@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from fault_runs import file_digest, leftovers, run_worker
 
-from ingestion.warehouse import Warehouse, WarehouseError
+from foundation.warehouse import Warehouse, WarehouseError
 
 
 def rows(database: Path, sql: str) -> list[tuple]:

@@ -19,7 +19,7 @@ from fault_runs import (
     make_rebuild_scene,
 )
 
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 
 BUILD_KILLS = 3
 SEED = 31

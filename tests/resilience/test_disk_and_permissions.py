@@ -24,8 +24,8 @@ from fault_company import Company, reference_load
 from fault_runs import WorkerRun, copy_warehouse, file_digest, leftovers, run_worker
 from fault_worker import NOBODY
 
+from foundation.warehouse import Warehouse
 from ingestion.loader import load_landing
-from ingestion.warehouse import Warehouse
 
 FORCE_RLIMIT = os.environ.get("FAULT_TESTS_DISK_FULL") == "rlimit"
 FILLER_ROWS = 60_000  # about 3 MB: fits beside the scratch copy, its snapshot then does not

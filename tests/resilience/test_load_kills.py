@@ -8,7 +8,7 @@ from fault_checks import duplicate_keys, source_diffs
 from fault_company import Company, reference_load, total
 from fault_runs import check_loaded_state, leftovers, load_kill_campaign
 
-from ingestion.warehouse import Warehouse
+from foundation.warehouse import Warehouse
 
 LOAD_KILLS = 12
 SEED = 20261031
