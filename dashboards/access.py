@@ -1,7 +1,8 @@
 """The dashboards' only way to the data: read-only, on the published snapshot, tenant-scoped in SQL.
 
 Pages write their SQL against ``{mart_name}`` placeholders, never against schema names. Each
-placeholder becomes a sub-query on ``marts.<mart_name>`` filtered by ``tenant_id`` against a
+placeholder becomes a sub-query on ``marts.<mart_name>`` (or, for the model outputs in
+``MODEL_TABLES``, ``ml.<name>``) filtered by ``tenant_id`` against a
 bound list parameter holding the viewer's tenants (intersected with the tenants picked in the
 filters). Values a user can type or pick only ever travel as bound parameters, so no filter,
 URL parameter or text box can widen the scope. Consolidated marts (one row set across all
@@ -43,7 +44,12 @@ ROLES: tuple[Role, ...] = ("executive", "analyst", "admin")
 SCOPE_PARAM = "tenant_scope"
 MAX_CHECKED_STATEMENTS = 1024
 # Schemas pages may read, through placeholders only.
-SCOPED_SCHEMAS = ("marts",)
+MARTS_SCHEMA = "marts"
+MODEL_SCHEMA = "ml"
+# The only tables of the ml schema pages may read: what the model steps write after each dbt
+# build (declared to dbt as the source `ml`). Read in place, not through a mart, so a page shows
+# each scoring run as soon as it is published, never the scores of the build before.
+MODEL_TABLES = frozenset({"renewal_risk_scores", "renewal_model_status", "billing_review_queue"})
 # Tables without tenant rows that every viewer may read.
 UNSCOPED_TABLES = frozenset({"dim_date"})
 CONSOLIDATED_SUFFIX = "_consolidated"
@@ -263,13 +269,14 @@ class DataAccess:
             name = match.group(1)
             if name not in tables:
                 raise AccessDenied(f"no mart named {name!r} in the published warehouse")
+            table = _qualified(name)
             if name in UNSCOPED_TABLES:
-                return f"marts.{name}"
+                return table
             if name.endswith(CONSOLIDATED_SUFFIX) or "tenant_id" not in tables[name]:
                 if not viewer.sees_all_tenants or tenants is not None:
                     raise AccessDenied(f"{name} spans every tenant: only for viewers of all tenants")
-                return f"marts.{name}"
-            return (f"(select * from marts.{name} "
+                return table
+            return (f"(select * from {table} "
                     f"where tenant_id in (select unnest(${SCOPE_PARAM})))")
 
         return _PLACEHOLDER.sub(replace, sql)
@@ -433,11 +440,19 @@ def _fold_case(name: str) -> str:
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+def _qualified(name: str) -> str:
+    """The table a placeholder names: a model output in ``ml``, anything else in ``marts``."""
+    return f"{MODEL_SCHEMA if name in MODEL_TABLES else MARTS_SCHEMA}.{name}"
+
+
 def _mart_columns(con: duckdb.DuckDBPyConnection) -> dict[str, frozenset[str]]:
+    """Placeholder name -> columns: every mart, and the model outputs of ``MODEL_TABLES`` (a
+    table of that name in ``marts``, left by an older version, is not read)."""
     rows = con.execute(
         "select table_name, column_name from information_schema.columns "
-        "where table_schema in (select unnest($schemas))",
-        {"schemas": list(SCOPED_SCHEMAS)},
+        "where (table_schema = $marts and table_name not in (select unnest($models))) "
+        "or (table_schema = $ml and table_name in (select unnest($models)))",
+        {"marts": MARTS_SCHEMA, "ml": MODEL_SCHEMA, "models": sorted(MODEL_TABLES)},
     ).fetchall()
     columns: dict[str, set[str]] = {}
     for table, column in rows:

@@ -35,8 +35,8 @@ reference.
 A line is put forward (``flag_lines``) when its score reaches ``MODEL_THRESHOLD`` and a
 deviation that qualifies on its own explains it; history, peers and the delay only support.
 
-Three reads are outside ``marts``: the line items' agreed terms, the price book and the CRM's
-contract values come from ``staging`` because no mart publishes them.
+The references are the dbt model ``intermediate.int_invoice_line_anomaly_features`` (documented
+and tested in dbt); this module turns them into features, scores and reasons.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import IsolationForest
 
-from foundation.warehouse import table_exists
+from ml.feature_models import read_feature_model
 
 RANDOM_STATE = 0
 TREES = 200
@@ -65,13 +65,6 @@ MODEL_THRESHOLD = 0.35
 # The most the model may add to the review queue beyond the rules' items: two in a hundred of
 # each tenant's lines, highest scores first (see ml.review_queue), so it cannot flood it.
 MODEL_SHARE = 0.02
-REQUIRED_TABLES = (
-    ("marts", "fct_invoice_lines"), ("marts", "fct_usage_daily"), ("marts", "dim_contract"),
-    ("marts", "dim_product"), ("marts", "dim_tenant"),
-    ("staging", "stg_billing__subscription_line_items"),
-    ("staging", "stg_billing__price_book_entries"), ("staging", "stg_crm__contracts"),
-)
-FX_TABLE = ("intermediate", "int_fx_rates_monthly")
 
 FEATURES = (
     "amount_vs_usual", "quantity_vs_usual", "quantity_vs_contract", "usage_billed_vs_metered",
@@ -83,265 +76,24 @@ FEATURES = (
 PLAUSIBLE_PRICE_FACTOR = 2.0
 # A line item's price may rise from its predecessor's by up to this factor (renewal uplifts and
 # mid-term price increases); a fall, or a larger rise, needs a reason. Relative tolerance for
-# rounding on either side.
+# rounding on either side. The dbt model int_invoice_line_anomaly_features sets the same two
+# values (tests/ml/test_billing_anomalies.py keeps them equal).
 USUAL_PRICE_RISE = 1.15
 PRICE_TOLERANCE = 0.005
 
-# $as_of is bound, never formatted in. Lines and usage count only when dated on or before it.
-LINE_FEATURES_SQL = """
-with
-
-params as (select cast($as_of as date) as as_of),
-
-lines as (
-    select
-        l.tenant_id, l.invoice_line_id, l.invoice_id, l.customer_id, l.contract_id,
-        l.line_item_id, l.product_id, l.line_type, l.currency, l.is_ad_hoc,
-        cast(l.quantity as double) as quantity,
-        cast(l.unit_price as double) as unit_price,
-        cast(l.amount as double) as amount,
-        l.period_start, l.period_end, l.invoice_date,
-        date_diff('day', l.period_start, l.invoice_date) as delay_days
-    from marts.fct_invoice_lines as l
-    cross join params as p
-    where l.invoice_date <= p.as_of
-),
-
-with_history as (
-    select
-        lines.*,
-        median(amount) over own_history as usual_amount,
-        median(quantity) over own_history as usual_quantity,
-        median(delay_days) over own_history as usual_delay_days,
-        -- issue order as the duplicate rule has it: the first line of a period is the original
-        row_number() over (
-            partition by tenant_id, line_item_id, period_start
-            order by invoice_date, invoice_id, invoice_line_id
-        ) - 1 as earlier_lines_same_period,
-        median(unit_price) over peers as peer_unit_price,
-        count(*) over peers as peer_lines
-    from lines
-    window
-        own_history as (
-            partition by tenant_id, line_item_id
-            rows between unbounded preceding and unbounded following exclude current row
-        ),
-        peers as (
-            partition by tenant_id, product_id, currency, line_type,
-                date_diff('month', period_start, period_end), year(period_start)
-        )
-),
-
-line_items as (
-    select
-        s.tenant_id, s.line_item_id, s.contract_id, s.customer_id, s.product_id,
-        s.billing_model, s.billing_period, s.currency, s.amendment_id, s.start_date, s.end_date,
-        cast(s.quantity as double) as quantity,
-        cast(s.unit_price as double) as unit_price,
-        cast(s.discount_pct as double) as discount_pct,
-        -- fees over one month net of discount, per unit of price
-        cast(s.quantity as double) * (100 - cast(s.discount_pct as double)) / 100
-            / (case s.billing_period when 'quarterly' then 3 when 'annual' then 12 else 1 end)
-            as monthly_units,
-        cast(pb.unit_price as double) as list_unit_price
-    from staging.stg_billing__subscription_line_items as s
-    left join staging.stg_billing__price_book_entries as pb
-        on pb.tenant_id = s.tenant_id and pb.price_id = s.price_id
-),
-
-moves as (
-    -- The customer's previous line item of the same product, period and currency (a renewal's
-    -- or an amendment's predecessor), when it ended before this one started.
-    select
-        tenant_id, line_item_id,
-        lag(line_item_id) over customer_product as previous_line_item_id,
-        lag(end_date) over customer_product as previous_end_date,
-        start_date
-    from line_items
-    where billing_model = 'recurring'
-    window customer_product as (
-        partition by tenant_id, customer_id, product_id, billing_period, currency
-        order by start_date, line_item_id
-    )
-),
-
-vouched as (
-    -- What vouches for a line item's price: the list price it was signed at, else the price it
-    -- moved from (the predecessor's list price, else its price) by a usual increase.
-    select
-        li.*,
-        case when moves.previous_end_date <= moves.start_date
-            then coalesce(previous.list_unit_price, previous.unit_price) end as previous_unit_price
-    from line_items as li
-    left join moves
-        on moves.tenant_id = li.tenant_id and moves.line_item_id = li.line_item_id
-    left join line_items as previous
-        on previous.tenant_id = moves.tenant_id
-        and previous.line_item_id = moves.previous_line_item_id
-),
-
-candidates as (
-    select
-        *,
-        -- a recurring line of the contract as signed that neither a list price nor a usual move
-        -- from its predecessor vouches for: what could explain a gap in the contract value
-        amendment_id is null and billing_model = 'recurring' and list_unit_price is null
-            and not coalesce(unit_price between previous_unit_price * (1 - $price_tolerance)
-                             and previous_unit_price * ($usual_price_rise + $price_tolerance),
-                             false)
-            as is_unvouched
-    from vouched
-),
-
-contract_values as (
-    -- The contract's value as signed, recomputed from its original line items the way the CRM
-    -- states it (recurring fees over the term net of discount, one-time and milestone fees);
-    -- a line signed at list price counts at that list price.
-    select
-        li.tenant_id, li.contract_id,
-        max(cast(c.total_contract_value as double)) as crm_contract_value,
-        max(c.term_months) as term_months,
-        sum(case
-            when li.billing_model = 'recurring'
-                then li.monthly_units * coalesce(li.list_unit_price, li.unit_price) * c.term_months
-            when li.billing_model in ('one_time', 'milestone') then li.quantity * li.unit_price
-            else 0
-        end) as value_from_lines
-    from candidates as li
-    inner join staging.stg_crm__contracts as c
-        on c.tenant_id = li.tenant_id and c.contract_id = li.contract_id
-    where li.amendment_id is null
-    group by li.tenant_id, li.contract_id
-),
-
-terms as (
-    select
-        li.tenant_id, li.line_item_id, li.billing_period, li.start_date as line_start_date,
-        li.quantity as contract_quantity,
-        li.unit_price as contract_unit_price,
-        li.discount_pct as contract_discount_pct,
-        li.list_unit_price, li.previous_unit_price,
-        -- the unit price an unvouched line would need for the line items to add up to the
-        -- CRM's contract value
-        case
-            when li.is_unvouched and abs(cv.value_from_lines - cv.crm_contract_value) >= 0.01
-                then li.unit_price - (cv.value_from_lines - cv.crm_contract_value)
-                    / nullif(li.monthly_units * cv.term_months, 0)
-        end as unit_price_matching_contract_value
-    from candidates as li
-    left join contract_values as cv
-        on cv.tenant_id = li.tenant_id and cv.contract_id = li.contract_id
-),
-
-usage_monthly as (
-    select
-        u.tenant_id, u.line_item_id, u.usage_month,
-        cast(sum(u.quantity) as double) as metered_quantity
-    from marts.fct_usage_daily as u
-    cross join params as p
-    where u.usage_date <= p.as_of
-    group by u.tenant_id, u.line_item_id, u.usage_month
-),
-
-usage_trend as (
-    select
-        *,
-        -- the three months on either side: a one-month spike stands out against both
-        median(metered_quantity) over (
-            partition by tenant_id, line_item_id order by usage_month
-            range between interval 3 month preceding and interval 3 month following
-            exclude current row
-        ) as neighbour_metered_quantity
-    from usage_monthly
-),
-
-fx as ({fx_rates})
-
-select
-    h.tenant_id, h.invoice_line_id, h.invoice_id, h.customer_id, h.contract_id,
-    h.line_item_id, h.product_id, coalesce(product.product_name, h.product_id) as product_name,
-    h.line_type, h.currency, h.quantity, h.unit_price, h.amount,
-    h.period_start, h.period_end, h.invoice_date,
-    -- ad-hoc lines (no line item) have no history, contract or usage of their own
-    case when h.line_item_id is not null then h.usual_amount end as usual_amount,
-    case when h.line_item_id is not null then h.usual_quantity end as usual_quantity,
-    h.delay_days,
-    case when h.line_item_id is not null then h.usual_delay_days end as usual_delay_days,
-    case when h.line_item_id is not null then h.earlier_lines_same_period else 0 end
-        as earlier_lines_same_period,
-    case when h.peer_lines >= 3 then h.peer_unit_price end as peer_unit_price,
-    terms.contract_quantity, terms.contract_unit_price, terms.contract_discount_pct,
-    terms.list_unit_price, terms.previous_unit_price, terms.unit_price_matching_contract_value,
-    (
-        select arg_max(cast(pb.unit_price as double), pb.valid_from)
-        from staging.stg_billing__price_book_entries as pb
-        where pb.tenant_id = h.tenant_id and pb.product_id = h.product_id
-            and pb.currency = h.currency
-            and pb.billing_period = coalesce(terms.billing_period, 'none')
-            and pb.valid_from <= h.period_start
-            and (pb.valid_to is null or h.period_start < pb.valid_to)
-    ) as price_book_unit_price,
-    usage_trend.metered_quantity, usage_trend.neighbour_metered_quantity,
-    case
-        when h.line_type = 'recurring' and h.line_item_id is not null
-            then greatest(
-                date_diff('day', h.period_start,
-                          coalesce(contract.service_activated_date, p.as_of)),
-                date_diff('day', h.period_start, terms.line_start_date),
-                0)
-        else 0
-    end as days_before_activation,
-    tenant.reporting_currency,
-    case when h.currency = tenant.reporting_currency then 1.0 else fx.rate end
-        as fx_rate_to_reporting
-from with_history as h
-cross join params as p
-left join terms
-    on terms.tenant_id = h.tenant_id and terms.line_item_id = h.line_item_id
-left join usage_trend
-    on h.line_type = 'usage' and usage_trend.tenant_id = h.tenant_id
-    and usage_trend.line_item_id = h.line_item_id and usage_trend.usage_month = h.period_start
-left join marts.dim_contract as contract
-    on contract.tenant_id = h.tenant_id and contract.contract_id = h.contract_id
-left join marts.dim_product as product
-    on product.tenant_id = h.tenant_id and product.product_id = h.product_id
-left join marts.dim_tenant as tenant
-    on tenant.tenant_id = h.tenant_id
-left join fx
-    on fx.tenant_id = h.tenant_id and fx.rate_month = date_trunc('month', h.invoice_date)
-    and fx.from_currency = h.currency and fx.to_currency = tenant.reporting_currency
-order by h.tenant_id, h.invoice_line_id
-"""
-
-
-def fx_rates_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """A query of monthly FX rates (tenant_id, rate_month, from_currency, to_currency, rate);
-    empty when the warehouse has no FX table, so amounts stay in the invoice currency only."""
-    if table_exists(con, *FX_TABLE):
-        return ("select tenant_id, rate_month, from_currency, to_currency, "
-                f"cast(rate as double) as rate from {'.'.join(FX_TABLE)}")
-    return ("select null::varchar as tenant_id, null::date as rate_month, "
-            "null::varchar as from_currency, null::varchar as to_currency, "
-            "null::double as rate where false")
+LINE_REFERENCES_MODEL = "int_invoice_line_anomaly_features"
 
 
 class MissingTablesError(RuntimeError):
-    """The warehouse lacks a table the scores are built from; the message names it."""
-
-
-def require_tables(con: duckdb.DuckDBPyConnection, tables: tuple[tuple[str, str], ...]) -> None:
-    missing = [f"{schema}.{table}" for schema, table in tables if not table_exists(con, schema, table)]
-    if missing:
-        raise MissingTablesError(
-            f"billing anomaly scores need {', '.join(missing)}: build the billing marts first")
+    """The warehouse lacks a model the scores are built from, or holds it for another date; the
+    message names it."""
 
 
 def load_line_references(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
-    """One row per invoice line dated on or before ``as_of`` with the references it is compared to."""
-    require_tables(con, REQUIRED_TABLES)
-    return con.execute(LINE_FEATURES_SQL.format(fx_rates=fx_rates_sql(con)),
-                       {"as_of": as_of, "usual_price_rise": USUAL_PRICE_RISE,
-                        "price_tolerance": PRICE_TOLERANCE}).fetchdf()
+    """One row per invoice line dated on or before ``as_of`` with the references it is compared
+    to: the dbt model ``intermediate.int_invoice_line_anomaly_features``, built as of ``as_of``."""
+    return read_feature_model(con, LINE_REFERENCES_MODEL, as_of,
+                              order_by=("tenant_id", "invoice_line_id"), error=MissingTablesError)
 
 
 def _log_ratio(value: pd.Series, reference: pd.Series) -> np.ndarray:

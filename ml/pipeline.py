@@ -10,8 +10,11 @@ Tables written:
   date (what the scores are computed from);
 * ``ml.renewal_training_examples``: every decided renewal with its features at its scoring
   dates and its label (what a model version is trained on);
-* ``marts.renewal_risk_scores`` and ``marts.renewal_model_status`` (``ml.scoring``) and
-  ``marts.billing_review_queue`` (``ml.review_queue``).
+* ``ml.renewal_risk_scores`` and ``ml.renewal_model_status`` (``ml.scoring``) and
+  ``ml.billing_review_queue`` (``ml.review_queue``), the tables the dashboards read.
+
+The features, labels and training examples themselves are dbt models
+(``dbt_project/models/intermediate/ml/``); the steps read them as built by the last dbt build.
 
 Too few decided renewals to train, or no published version to score with, are states of the
 data, not faults: training records why it made no version, scoring writes no scores and says
@@ -177,7 +180,7 @@ def _write_without_model(warehouse: Warehouse, scored_at: datetime) -> ScoreRun:
 
 
 def refresh_review_queue(warehouse: Warehouse, as_of: date) -> pd.DataFrame:
-    """Rebuild ``marts.billing_review_queue`` from the billing marts as of ``as_of``."""
+    """Rebuild ``ml.billing_review_queue`` from the billing marts as of ``as_of``."""
     with _snapshot(warehouse) as con:
         queue = build_review_queue(con, as_of)
     write_review_queue(warehouse, queue)

@@ -1,11 +1,12 @@
 """The renewal-risk model: a training set from past scoring dates, a time split, fit and metrics.
 
-**Training set.** Scoring dates are the first of each month. Every contract decided by
-``as_of`` (``ml.labels``) is taken at each scoring date up to ``RENEWAL_WINDOW_DAYS`` (180) days
-before its end date, which is what the scores see: contracts 1 to 180 days out. Contracts end on
-the first of a month, so that is 1 to 5 months before it (28 to 153 days), five rows per contract,
-``days_to_renewal`` among the features. Features come from ``ml.features.renewal_features`` at
-that date, so they hold only data dated before it.
+**Training set.** The dbt model ``int_renewal_training_examples``: scoring dates are the first of
+each month. Every contract decided by ``as_of`` (``int_renewal_outcomes``) is taken at each scoring
+date up to ``RENEWAL_WINDOW_DAYS`` (180) days before its end date, which is what the scores see:
+contracts 1 to 180 days out. Contracts end on the first of a month, so that is 1 to 5 months before
+it (28 to 153 days), five rows per contract, ``days_to_renewal`` among the features. Features are
+computed at that date exactly as the scores' are at the as-of date, so they hold only data dated
+before it.
 
 **Time split.** Contracts renewing before the cutoff train, the ones renewing on or after it
 test, so all rows of one contract fall on one side. The cutoff is the latest first of a month that
@@ -33,7 +34,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -48,15 +49,15 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from ml.evaluation import ScoreSummary, calibration_table, roc_auc, summarize_scores
+from ml.feature_models import FeatureModelError, read_feature_model
 from ml.features import (
     CATEGORICAL_FEATURES,
     FEATURE_FRAME_COLUMNS,
     NEAR_WINDOW_DAYS,
     NUMERIC_FEATURES,
     RENEWAL_WINDOW_DAYS,
-    renewal_features,
+    as_feature_frame,
 )
-from ml.labels import renewal_labels
 from ml.training import (
     CALIBRATION_FOLDS,
     TrainedClassifiers,
@@ -93,7 +94,7 @@ FEATURE_SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-class RenewalDataError(ValueError):
+class RenewalDataError(FeatureModelError):
     """The warehouse or the ground truth cannot give what training or evaluation needs (one line)."""
 
 
@@ -134,42 +135,23 @@ VALIDATION_FOLDS = 3
 VALIDATION_TOLERANCE = 0.005
 
 
-def first_of_month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def scoring_dates_for(renewal_date: date) -> list[date]:
-    """Every first of a month from which the renewal is 1 to ``RENEWAL_WINDOW_DAYS`` days away."""
-    dates = []
-    day = first_of_month(renewal_date - timedelta(days=1))
-    while (renewal_date - day).days <= RENEWAL_WINDOW_DAYS:
-        dates.append(day)
-        day = first_of_month(day - timedelta(days=1))
-    return sorted(dates)
+EXAMPLES_MODEL = "int_renewal_training_examples"
+EXAMPLE_COLUMNS = ("scoring_date", *FEATURE_FRAME_COLUMNS, "outcome", TARGET)
 
 
 def training_examples(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
     """Every decided contract with its features at each of its scoring dates, and its label.
 
+    The dbt model ``intermediate.int_renewal_training_examples`` (built as of ``as_of``).
     Columns: ``scoring_date``, the feature frame's columns, ``outcome`` and ``label``; ordered by
     renewal date, keys then scoring date, so the same warehouse always gives the same frame.
     """
-    labels = renewal_labels(con, as_of)
-    wanted = pd.DataFrame(
-        [(tenant, contract, day, outcome, label)
-         for tenant, contract, renewal, outcome, label in labels[[*CONTRACT_KEYS, "renewal_date", "outcome", TARGET]]
-         .itertuples(index=False)
-         for day in scoring_dates_for(renewal.date())],
-        columns=[*CONTRACT_KEYS, "scoring_date", "outcome", TARGET])
-    frames = []
-    for scoring_date in sorted(wanted["scoring_date"].unique()):
-        features = renewal_features(con, scoring_date)
-        features.insert(0, "scoring_date", scoring_date)
-        frames.append(features.merge(wanted, on=[*CONTRACT_KEYS, "scoring_date"], how="inner"))
-    if not frames:
-        return pd.DataFrame(columns=["scoring_date", *FEATURE_FRAME_COLUMNS, "outcome", TARGET])
-    examples = pd.concat(frames, ignore_index=True)
-    return examples.sort_values(["renewal_date", *CONTRACT_KEYS, "scoring_date"], ignore_index=True)
+    frame = read_feature_model(con, EXAMPLES_MODEL, as_of,
+                               order_by=("renewal_date", *CONTRACT_KEYS, "scoring_date"),
+                               error=RenewalDataError)
+    frame["scoring_date"] = frame["scoring_date"].dt.date  # a day, as the scoring dates are
+    frame[TARGET] = frame[TARGET].astype("int64")
+    return as_feature_frame(frame, EXAMPLE_COLUMNS)
 
 
 def contracts_of(examples: pd.DataFrame) -> pd.DataFrame:

@@ -28,12 +28,14 @@ from foundation.warehouse import Warehouse, registered
 from ml.billing_anomalies import (
     MODEL_SHARE,
     MODEL_THRESHOLD,
-    fx_rates_sql,
-    require_tables,
+    MissingTablesError,
     score_invoice_lines,
 )
+from ml.feature_models import read_feature_model
 
-QUEUE_TABLE = "marts.billing_review_queue"
+# Written after each dbt build, so it lives in the ML steps' own schema, declared to dbt as the
+# source `ml` (dbt_project/models/marts/ml/_ml__sources.yml).
+QUEUE_TABLE = "ml.billing_review_queue"
 # Column name -> DuckDB type of the written table (the order is the table's).
 QUEUE_COLUMNS = {
     "priority_rank": "integer",
@@ -65,27 +67,7 @@ RULE_WORDS = {
     "late_invoice": "late invoice",
 }
 
-RULE_EXCEPTIONS_SQL = """
-with fx as ({fx_rates})
-select
-    e.tenant_id, e.exception_type, e.customer_id, e.invoice_id, e.invoice_line_id,
-    e.line_item_id, coalesce(p.product_name, e.product_id) as product_name, e.period_start,
-    e.currency, t.reporting_currency,
-    cast(e.expected_amount as double) as expected_amount,
-    cast(coalesce(e.billed_amount, 0) as double) as billed_amount,
-    cast(e.expected_unit_price as double) as expected_unit_price,
-    cast(e.billed_unit_price as double) as billed_unit_price,
-    e.days_invoiced_after_due,
-    case when e.currency = t.reporting_currency then 1.0 else fx.rate end as fx_rate_to_reporting
-from marts.fct_billing_exceptions as e
-left join marts.dim_product as p on p.tenant_id = e.tenant_id and p.product_id = e.product_id
-left join marts.dim_tenant as t on t.tenant_id = e.tenant_id
-left join fx
-    on fx.tenant_id = e.tenant_id and fx.rate_month = date_trunc('month', e.due_date)
-    and fx.from_currency = e.currency and fx.to_currency = t.reporting_currency
-where e.due_date <= cast($as_of as date)
-order by e.tenant_id, e.line_item_id, e.period_start, e.exception_type
-"""
+RULES_MODEL = "int_billing_exceptions_to_review"
 
 
 def _item_key(frame: pd.DataFrame) -> pd.Series:
@@ -122,10 +104,12 @@ def _rule_at_stake(rules: pd.DataFrame) -> pd.Series:
 
 
 def load_rule_items(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
-    """The rule-based exceptions due by ``as_of``, one row per queue item."""
-    require_tables(con, (("marts", "fct_billing_exceptions"),))
-    rules = con.execute(RULE_EXCEPTIONS_SQL.format(fx_rates=fx_rates_sql(con)),
-                        {"as_of": as_of}).fetchdf()
+    """The rule-based exceptions due by ``as_of`` (the dbt model
+    ``intermediate.int_billing_exceptions_to_review``), one row per queue item."""
+    rules = read_feature_model(
+        con, RULES_MODEL, as_of,
+        order_by=("tenant_id", "line_item_id", "period_start", "exception_type"),
+        error=MissingTablesError)
     rules["item_key"] = _item_key(rules)
     rules["reason"] = [_rule_reason(row) for _, row in rules.iterrows()]
     rules["rule_at_stake"] = _rule_at_stake(rules)
@@ -206,7 +190,7 @@ def build_review_queue(con: duckdb.DuckDBPyConnection, as_of: date,
 
 
 def write_review_queue(warehouse: Warehouse, frame: pd.DataFrame) -> int:
-    """Replace ``marts.billing_review_queue`` with ``frame`` in one swap; returns the row count.
+    """Replace ``ml.billing_review_queue`` with ``frame`` in one swap; returns the row count.
 
     The warehouse writer works on a copy that replaces the file only when complete, so readers
     see the old queue or the new one, never a mix; writing the same frame twice gives the same
@@ -217,7 +201,7 @@ def write_review_queue(warehouse: Warehouse, frame: pd.DataFrame) -> int:
         raise ValueError(f"review queue frame lacks columns: {', '.join(missing)}")
     typed = ", ".join(f"cast({name} as {sql_type}) as {name}" for name, sql_type in QUEUE_COLUMNS.items())
     with warehouse.writer() as con:
-        con.execute("create schema if not exists marts")
+        con.execute(f"create schema if not exists {QUEUE_TABLE.split('.')[0]}")
         with registered(con, "review_queue_frame", frame[list(QUEUE_COLUMNS)]):
             con.execute(f"create or replace table {QUEUE_TABLE} as "
                         f"select {typed} from review_queue_frame order by priority_rank")

@@ -1,4 +1,4 @@
-"""Score the contracts up for renewal and write ``marts.renewal_risk_scores`` for the dashboards.
+"""Score the contracts up for renewal and write ``ml.renewal_risk_scores`` for the dashboards.
 
 Risk bands cut the calibrated probability of churning or contracting at renewal:
 
@@ -7,10 +7,15 @@ Risk bands cut the calibrated probability of churning or contracting at renewal:
   lost or cut in the sample company (29 % at SF=1), so above an average renewal;
 * **low**: below that.
 
-Every scoring run also replaces ``marts.renewal_model_status``: one row per tenant saying which
+Every scoring run also replaces ``ml.renewal_model_status``: one row per tenant saying which
 model version scored (with its registry status and reason), or that none could, and why. With
 no published version the scores table is written empty (same columns), so the Renewals page
 can say why instead of showing stale or missing scores.
+
+Both tables are written after the dbt build, by the scoring step, so they live in the ML steps'
+own schema ``ml`` and are declared to dbt as the source ``ml``
+(``dbt_project/models/marts/ml/_ml__sources.yml``); the dashboards read them there, so each
+scoring run shows at once.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from ml.registry import LoadedModel
 
 HIGH_RISK_MIN_PROBABILITY = 0.50
 MEDIUM_RISK_MIN_PROBABILITY = 0.30
-SCORES_TABLE = "marts.renewal_risk_scores"
+SCORES_SCHEMA = "ml"
+SCORES_TABLE = f"{SCORES_SCHEMA}.renewal_risk_scores"
 # Column -> warehouse type: the table has them whether it holds rows or none.
 SCORE_TYPES = {
     "tenant_id": "varchar", "contract_id": "varchar", "customer_id": "varchar", "renewal_date": "date",
@@ -39,7 +45,7 @@ SCORE_TYPES = {
 }
 SCORE_COLUMNS = tuple(SCORE_TYPES)
 
-STATUS_TABLE = "marts.renewal_model_status"
+STATUS_TABLE = f"{SCORES_SCHEMA}.renewal_model_status"
 TENANTS_TABLE = "marts.dim_tenant"
 NO_MODEL = "none"  # model_status when no version could score
 # One status row per tenant of the warehouse (and of the scores, should a tenant be missing there).
@@ -114,7 +120,7 @@ def score_features(features: pd.DataFrame, model: LoadedModel, scored_at: dateti
 
 
 def write_renewal_scores(warehouse: Warehouse, frame: pd.DataFrame, status: ModelStatus) -> int:
-    """Replace ``marts.renewal_risk_scores`` with ``frame`` and ``marts.renewal_model_status`` with
+    """Replace ``ml.renewal_risk_scores`` with ``frame`` and ``ml.renewal_model_status`` with
     ``status`` in one atomic write; returns the rows scored.
 
     The tables are fully replaced, never appended to, so writing the same frame twice leaves the
@@ -126,7 +132,7 @@ def write_renewal_scores(warehouse: Warehouse, frame: pd.DataFrame, status: Mode
     ordered = frame[list(SCORE_COLUMNS)].sort_values(["tenant_id", "contract_id"], ignore_index=True)
     columns = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in SCORE_TYPES.items())
     with warehouse.writer() as con:
-        con.execute("create schema if not exists marts")
+        con.execute(f"create schema if not exists {SCORES_SCHEMA}")
         with registered(con, "renewal_scores", ordered):
             con.execute(f"create or replace table {SCORES_TABLE} as select {columns} from renewal_scores"
                         " order by tenant_id, contract_id")

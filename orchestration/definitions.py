@@ -32,7 +32,7 @@ def _with_default_freshness(spec: dg.AssetSpec) -> dg.AssetSpec:
 def build_definitions() -> dg.Definitions:
     """The project's definitions, built once per process (tests call this directly)."""
     assets = dg.map_asset_specs(
-        _with_default_freshness, [*ingestion.assets, warehouse.warehouse_models(), *ml.assets]
+        _with_default_freshness, [*ingestion.assets, warehouse.warehouse_models(), *ml.ml_assets()]
     )
     return dg.Definitions(
         assets=assets,

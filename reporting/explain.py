@@ -86,18 +86,12 @@ def _movement(name: str, magnitude: str, bridge_prefix: str | None = None) -> Kp
     )
 
 
+# The members of the month's 12-month cohort, as kpi_retention sums them.
 _COHORT = """
-    select now_month.customer_id, now_month.reporting_currency as currency,
-           then_month.mrr as mrr_then, now_month.mrr as mrr_now,
-           least(now_month.mrr, then_month.mrr) as mrr_now_capped,
-           {{batch_ids}} as _batch_ids
-    from marts.fct_mrr as then_month
-    inner join marts.fct_mrr as now_month
-        on then_month.tenant_id = now_month.tenant_id
-        and then_month.customer_id = now_month.customer_id
-        and now_month.month_start = cast(then_month.month_start + interval 12 month as date)
-    where then_month.mrr > 0 and now_month.tenant_id = $tenant and now_month.month_start = $month
-    order by now_month.customer_id
+    select customer_id, reporting_currency as currency, mrr_then, mrr_now, mrr_now_capped, _batch_ids
+    from marts.fct_mrr_cohorts
+    where tenant_id = $tenant and month_start = $month
+    order by customer_id
 """
 
 
@@ -109,8 +103,7 @@ def _retention_ratio(name: str, capped: bool) -> Kpi:
         figure_sql=f"select {name} as figure, 'ratio' as unit, cohort_mrr_then, {now}, cohort_customers {_RETENTION}",
         totals_sql=f"""select (select reporting_currency {_BRIDGE}) as currency,
                               cohort_mrr_then as mrr_then, {now} as {now.removeprefix('cohort_')} {_RETENTION}""",
-        detail_sql=_COHORT.replace(
-            "{{batch_ids}}", "concat_ws(', ', then_month._batch_ids, now_month._batch_ids)"),
+        detail_sql=_COHORT,
         checked=("mrr_then", now.removeprefix("cohort_")),
         sources_sql=_line_item_sources((1, 12, 13)),
     )
@@ -214,16 +207,21 @@ _AR_MART = "from marts.kpi_ar_aging where tenant_id = $tenant and aging_month = 
 
 def _contract_lag(name: str, description: str, mart: str, month_column: str, days: str,
                   counted: dict[str, str], columns: str, sources_sql: str) -> Kpi:
-    """A per-contract lag in days (kpi_<mart>, rolled up by contract type in kpi_<mart>_monthly):
-    the figure is the average over the tenant's contracts of the month; each contract type's
-    counts add up and its rows average to the monthly mart's average."""
+    """A per-contract lag in days (kpi_<mart>, rolled up by contract type in kpi_<mart>_monthly
+    and by segment in kpi_<mart>_by_segment): the figure is the average over the tenant's
+    contracts of the month, read from the segment rows as their total days over their measured
+    contracts; each contract type's counts add up and its rows average to the monthly mart's
+    average. The first of ``counted`` counts every contract."""
     where = f"where tenant_id = $tenant and {month_column} = $month"
     flags = ",\n               ".join(f"{flag} as {column}" for column, flag in counted.items())
+    every_contract = next(iter(counted))
     return Kpi(
         name=name, description=description,
-        figure_sql=f"""select cast(avg({days}) as decimal(18, 1)) as figure, 'days' as unit,
-                              count(*) as contracts, count({days}) as contracts_measured, max({days}) as longest
-                       from marts.{mart} {where} having count(*) > 0""",
+        figure_sql=f"""select cast(sum(total_{days}) / nullif(sum(contracts_measured), 0) as decimal(18, 1))
+                                  as figure,
+                              'days' as unit, sum({every_contract}) as contracts,
+                              sum(contracts_measured) as contracts_measured, max(max_{days}) as longest
+                       from marts.{mart}_by_segment {where} having count(*) > 0""",
         totals_sql=f"""select contract_type, {', '.join(counted)}, average_{days}
                        from marts.{mart}_monthly {where}""",
         detail_sql=f"""select customer_id, contract_type, contract_id, {columns}, {days},

@@ -69,14 +69,15 @@ def exceptions_by_type_and_age(access: DataAccess, viewer: Viewer, filters: Filt
     expected and billed, the leakage (under-billed) and the over-billed amount."""
     scope = resolve_scope(access, viewer, filters)
     sql = f"""
-        with exceptions as ({_EXCEPTIONS_IN_VIEW})
-        select exception_type, age_bucket, currency, count(*) as exceptions,
-               sum(expected_amount) as expected_amount, sum(billed_amount) as billed_amount,
-               sum(leakage_amount) as leakage_amount,
-               sum(greatest(difference_amount, 0)) as over_billed_amount
-        from exceptions
-        group by all
-        order by exception_type, age_bucket, currency
+        select e.exception_type, e.age_bucket, e.currency,
+               cast(sum(e.exceptions) as bigint) as exceptions,
+               sum(e.expected_amount) as expected_amount, sum(e.billed_amount) as billed_amount,
+               sum(e.leakage_amount) as leakage_amount,
+               sum(e.over_billed_amount) as over_billed_amount
+        from {{kpi_billing_exceptions_by_age}} as e
+        where e.due_month between $start and $end and {segment_match('e')}
+        group by e.exception_type, e.age_bucket, e.currency
+        order by e.exception_type, e.age_bucket, e.currency
     """
     return run(access, viewer, scope, sql, month_params(filters))
 
@@ -178,14 +179,16 @@ def first_invoice_delays(access: DataAccess, viewer: Viewer, filters: Filters) -
 def first_invoice_delay_by_month(access: DataAccess, viewer: Viewer, filters: Filters) -> pd.DataFrame:
     """Per activation month: contracts activated, invoiced, delayed and the mean delay (days)."""
     scope = resolve_scope(access, viewer, filters)
+    # The mean of a selection: its total delay days over its contracts with a delay.
     sql = f"""
-        select d.activated_month as month_start, count(*) as contracts_activated,
-               count(case when d.is_invoiced then 1 end) as contracts_invoiced,
-               count(case when d.is_delayed then 1 end) as contracts_delayed,
-               avg(d.first_invoice_delay_days) as average_delay_days
-        from {{kpi_first_invoice_delay}} as d
-        join {{dim_customer}} as c on c.tenant_id = d.tenant_id and c.customer_id = d.customer_id
-        where d.activated_month between $start and $end and {segment_match('c')}
+        select d.activated_month as month_start,
+               cast(sum(d.contracts_activated) as bigint) as contracts_activated,
+               cast(sum(d.contracts_invoiced) as bigint) as contracts_invoiced,
+               cast(sum(d.contracts_delayed) as bigint) as contracts_delayed,
+               sum(d.total_first_invoice_delay_days) / nullif(sum(d.contracts_measured), 0)
+                   as average_delay_days
+        from {{kpi_first_invoice_delay_by_segment}} as d
+        where d.activated_month between $start and $end and {segment_match('d')}
         group by d.activated_month
         order by d.activated_month
     """
@@ -215,7 +218,8 @@ def ar_aging(access: DataAccess, viewer: Viewer, filters: Filters) -> pd.DataFra
 
 
 def dso_by_month(access: DataAccess, viewer: Viewer, filters: Filters) -> pd.DataFrame:
-    """Days sales outstanding per month: AR at month end / invoiced in the 90 days to it x 90."""
+    """Days sales outstanding per month (kpi_dso; DSO of several tenants: the ratio of the sums
+    of their DSO numerators and invoiced amounts)."""
     scope = resolve_scope(access, viewer, filters)
     params = month_params(filters)
     params["from_month"] = previous_month(params["start"])
@@ -233,7 +237,7 @@ def dso_by_month(access: DataAccess, viewer: Viewer, filters: Filters) -> pd.Dat
             select aging_month as month_start,
                    sum(ar_total_amount_{suffix}) as ar_total_amount,
                    sum(billed_last_90_days_amount_{suffix}) as billed_last_90_days_amount,
-                   cast(sum(ar_total_amount_{suffix}) * 90
+                   cast(sum(dso_numerator_{suffix})
                         / nullif(sum(billed_last_90_days_amount_{suffix}), 0) as decimal(18, 1)) as dso_days
             from {{kpi_dso}}
             where aging_month between $from_month and $end

@@ -2,11 +2,14 @@
     The aggregations of KPI marts that exist per tenant and consolidated (all tenants):
     one macro per KPI, the grouping columns passed in, so both grains compute each figure the
     same way. `dimensions` are column names of the relation; they are selected and grouped by.
-    `with_tenant_count` adds how many tenants a consolidated group spans. The relation carries
+    `with_tenant_count` adds how many tenants a consolidated group spans. `with_components`
+    adds the additive parts of the average lag (contracts measured, total days), so that
+    several groups read together average as sum(total days) / sum(contracts measured).
+    The relation carries
     `_batch_ids`; each group's lineage (the merged lists of its rows) is the last column.
 -#}
 
-{%- macro activation_lag_rollup(relation, dimensions, with_tenant_count=false) -%}
+{%- macro activation_lag_rollup(relation, dimensions, with_tenant_count=false, with_components=false) -%}
     select
         {% for d in dimensions %}{{ d }},
         {% endfor -%}
@@ -20,12 +23,15 @@
         sum(
             case when activation_lag_days > 30 or days_waiting > 30 then 1 else 0 end
         ) as contracts_over_30_days,
+        {% if with_components %}count(activation_lag_days) as contracts_measured,
+        sum(activation_lag_days) as total_activation_lag_days,
+        {% endif -%}
         {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from {{ relation }}
     group by {{ dimensions | join(', ') }}
 {%- endmacro -%}
 
-{%- macro first_invoice_delay_rollup(relation, dimensions, with_tenant_count=false) -%}
+{%- macro first_invoice_delay_rollup(relation, dimensions, with_tenant_count=false, with_components=false) -%}
     select
         {% for d in dimensions %}{{ d }},
         {% endfor -%}
@@ -37,6 +43,9 @@
         max(first_invoice_delay_days) as max_first_invoice_delay_days,
         sum(case when is_delayed then 1 else 0 end) as contracts_delayed,
         sum(case when first_invoice_delay_days < 0 then 1 else 0 end) as contracts_invoiced_before_activation,
+        {% if with_components %}count(first_invoice_delay_days) as contracts_measured,
+        sum(first_invoice_delay_days) as total_first_invoice_delay_days,
+        {% endif -%}
         {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from {{ relation }}
     group by {{ dimensions | join(', ') }}

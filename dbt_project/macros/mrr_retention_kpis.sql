@@ -40,19 +40,7 @@ monthly as (
 
 cohort_pairs as (
 
-    select
-        {% for key in partition_by -%}
-        now_month.{{ key }},
-        {% endfor -%}
-        now_month.month_start,
-        then_month.{{ mrr }} as mrr_then,
-        now_month.{{ mrr }} as mrr_now
-    from customer_months as then_month
-    inner join customer_months as now_month
-        on then_month.tenant_id = now_month.tenant_id
-        and then_month.customer_id = now_month.customer_id
-        and now_month.month_start = cast({{ dbt.dateadd('month', 12, 'then_month.month_start') }} as date)
-    where then_month.{{ mrr }} > 0
+    {{ mrr_cohort_pairs('customer_months', mrr, partition_by) }}
 
 ),
 
@@ -66,7 +54,7 @@ cohorts as (
         count(case when mrr_now > 0 then 1 end) as cohort_retained_customers,
         sum(mrr_then) as cohort_mrr_then,
         sum(mrr_now) as cohort_mrr_now,
-        sum(case when mrr_now < mrr_then then mrr_now else mrr_then end) as cohort_mrr_now_capped
+        sum(mrr_now_capped) as cohort_mrr_now_capped
     from cohort_pairs
     group by {{ keys | join(', ') }}
 
@@ -108,4 +96,34 @@ final as (
 )
 
 select * from final
+{%- endmacro -%}
+
+
+{#-
+    The 12-month cohort of each month M, one row per member: the customers with MRR > 0 in
+    M-12 (`partition_by` columns, the customer and M), their MRR then and now, and now capped
+    at then (what GRR counts). `customer_months` is a relation (or CTE) of fct_mrr's rows;
+    mrr_retention_kpis sums these rows, fct_mrr_cohorts stores them.
+-#}
+{%- macro mrr_cohort_pairs(customer_months, mrr, partition_by=[]) -%}
+    select
+        {% for key in partition_by -%}
+        now_month.{{ key }},
+        {% endfor -%}
+        now_month.customer_id,
+        now_month.month_start,
+        then_month.{{ mrr }} as mrr_then,
+        now_month.{{ mrr }} as mrr_now,
+        case
+            when now_month.{{ mrr }} < then_month.{{ mrr }} then now_month.{{ mrr }}
+            else then_month.{{ mrr }}
+        end as mrr_now_capped,
+        {{ batch_ids_concat(['then_month._batch_ids', 'now_month._batch_ids']) }} as _batch_ids
+    from {{ customer_months }} as then_month
+    inner join {{ customer_months }} as now_month
+        on then_month.tenant_id = now_month.tenant_id
+        and then_month.customer_id = now_month.customer_id
+        and now_month.month_start
+            = cast({{ dbt.dateadd('month', 12, 'then_month.month_start') }} as date)
+    where then_month.{{ mrr }} > 0
 {%- endmacro -%}

@@ -119,7 +119,7 @@ def _train(warehouse: Path | None, as_of: datetime | None, seed: int):
 def ml() -> None:
     """Renewal risk: how likely each contract up for renewal is to churn or contract.
 
-    `train` fits and registers a version, `score` writes marts.renewal_risk_scores with the
+    `train` fits and registers a version, `score` writes ml.renewal_risk_scores with the
     latest published one, `evaluate` prints the time-split figures against the ceiling.
     """
 
@@ -152,7 +152,7 @@ def train(warehouse: Path | None, as_of: datetime | None, seed: int, floor: floa
 @click.option("--version", "version", type=click.IntRange(min=1), default=None,
               help="Model version [default: the latest published].")
 def score(warehouse: Path | None, as_of: datetime | None, version: int | None) -> None:
-    """Score the contracts renewing within 180 days and replace marts.renewal_risk_scores."""
+    """Score the contracts renewing within 180 days and replace ml.renewal_risk_scores."""
     from foundation.warehouse import Warehouse
     from ml.registry import load_model
     from ml.renewal import MODEL_NAME

@@ -14,39 +14,52 @@ fail as WARN with that reason), and the scores asset writes no scores, says "no 
 model: <why>" (the registry's reason) and fails its ``published_model`` WARN check. Non-blocking
 checks never stop downstream assets, whatever their severity.
 
-Upstream lineage is read off the SQL the steps run (every ``marts.x`` / ``staging.x`` /
-``intermediate.x`` they name), so it follows the queries without a list to keep in step.
+The features, labels and anomaly references are dbt models (``intermediate/ml``), so lineage
+runs marts -> feature models -> features -> model -> scores, each edge named with
+``get_asset_key_for_model``. The dbt assets come from the manifest, prepared when the
+definitions are loaded, so these assets are built by ``ml_assets()`` then too, never on import;
+the jobs select them by key (``DAILY``, ``WEEKLY``), which needs no manifest.
 """
 
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 from pydantic import Field
 
 from foundation import settings
-from ml import billing_anomalies, features, labels, pipeline, review_queue, scoring
+from ml import pipeline
+from ml.billing_anomalies import LINE_REFERENCES_MODEL
 from ml.drift import MAJOR_SHIFT
+from ml.features import FEATURES_MODEL
 from ml.registry import AUC_FLOOR
-from ml.renewal import MODEL_NAME
+from ml.renewal import EXAMPLES_MODEL, MODEL_NAME
+from ml.review_queue import RULES_MODEL
 from ml.scoring import scoring_time
+from orchestration.defs.warehouse import warehouse_models
 from orchestration.lib.pools import WAREHOUSE_WRITER_POOL
 from orchestration.lib.retries import TRANSIENT_RETRY, retry_transient_only
 from orchestration.resources import WarehouseResource
 
 ML_GROUP = "ml"
-_TABLE_NAME = re.compile(r"\b(marts|staging|intermediate)\.([a-z_][a-z0-9_]*)\b")
 
 # Trained every Monday at 03:00 UTC (the weekly job); stale when a week has gone by.
 WEEKLY_FRESHNESS = dg.FreshnessPolicy.cron(deadline_cron="0 5 * * 1", lower_bound_delta=timedelta(days=7))
 
 FEATURES_KEY = dg.AssetKey(["ml", "renewal_features"])
 MODEL_KEY = dg.AssetKey(["ml", "renewal_model"])
-SCORES_KEY = dg.AssetKey(["marts", "renewal_risk_scores"])
-QUEUE_KEY = dg.AssetKey(["marts", "billing_review_queue"])
+# The tables they write, in schema ml (declared to dbt as the source `ml` with these keys).
+SCORES_KEY = dg.AssetKey(["ml", "renewal_risk_scores"])
+QUEUE_KEY = dg.AssetKey(["ml", "billing_review_queue"])
+# The tenants the model-status table has a row for.
+TENANTS_MODEL = "dim_tenant"
+
+DAILY = dg.AssetSelection.assets(FEATURES_KEY, SCORES_KEY, QUEUE_KEY)
+WEEKLY = dg.AssetSelection.assets(FEATURES_KEY, MODEL_KEY)
 
 
 def _ml_asset(**spec: Any) -> Callable[..., dg.AssetsDefinition]:
@@ -54,19 +67,6 @@ def _ml_asset(**spec: Any) -> Callable[..., dg.AssetsDefinition]:
     return dg.asset(group_name=ML_GROUP, pool=WAREHOUSE_WRITER_POOL, retry_policy=TRANSIENT_RETRY, **spec)
 
 
-def tables_read(*queries: str) -> list[dg.AssetKey]:
-    """The dbt model keys a set of SQL texts reads, sorted."""
-    found = {match.groups() for query in queries for match in _TABLE_NAME.finditer(query)}
-    return [dg.AssetKey(list(name)) for name in sorted(found)]
-
-
-@_ml_asset(
-    key=FEATURES_KEY,
-    kinds={"python", "duckdb"},
-    deps=tables_read(features.RENEWAL_FEATURES_SQL, labels.RENEWAL_LABELS_SQL),
-    description="Renewal-risk features of the contracts renewing within 180 days "
-                "(ml.renewal_features) and the decided renewals to train on (ml.renewal_training_examples).",
-)
 def renewal_features(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     as_of = settings.as_of_date()
     with retry_transient_only("renewal_features"):
@@ -88,22 +88,6 @@ class RenewalModelConfig(dg.Config):
                              description="Least test ROC AUC a version needs to be published.")
 
 
-@_ml_asset(
-    key=MODEL_KEY,
-    kinds={"scikitlearn"},
-    deps=[FEATURES_KEY],
-    freshness_policy=WEEKLY_FRESHNESS,
-    check_specs=[
-        dg.AssetCheckSpec("test_auc_above_floor", asset=MODEL_KEY,
-                          description=f"The candidate's test ROC AUC is at least the floor ({AUC_FLOOR} unless "
-                                      "configured; else it is not published)."),
-        dg.AssetCheckSpec("test_auc_not_below_published", asset=MODEL_KEY,
-                          description="The candidate's test ROC AUC is not under the published version's "
-                                      "(else it is not published)."),
-    ],
-    description="A renewal-risk model version trained on earlier renewals and tested on later ones; "
-                "published only when it clears the AUC floor and the version in use.",
-)
 def renewal_model(context: dg.AssetExecutionContext, config: RenewalModelConfig,
                   warehouse: WarehouseResource) -> Iterator[object]:
     as_of = settings.as_of_date()
@@ -166,24 +150,6 @@ def _calibration_markdown(rows: Iterable[object]) -> str:
     return "\n".join(lines)
 
 
-@_ml_asset(
-    key=SCORES_KEY,
-    kinds={"python", "duckdb"},
-    deps=[FEATURES_KEY, MODEL_KEY, *tables_read(scoring.TENANTS_TABLE)],
-    check_specs=[
-        dg.AssetCheckSpec(
-            "feature_drift", asset=SCORES_KEY,
-            description=f"No feature's population stability index between the model's training rows and the "
-                        f"rows scored is above {MAJOR_SHIFT}."),
-        dg.AssetCheckSpec(
-            "published_model", asset=SCORES_KEY,
-            description="A published model version scored the renewals (else none is scored and the "
-                        "registry's reason is shown)."),
-    ],
-    description="Probability that each contract renewing within 180 days churns or contracts at renewal, "
-                "with its risk band and main drivers, from the latest published model version; "
-                "marts.renewal_model_status says per tenant which version scored, or why none could.",
-)
 def renewal_risk_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
     with retry_transient_only("renewal_risk_scores"):
         run = pipeline.score_and_write(warehouse.get_warehouse(), scoring_time())
@@ -227,13 +193,6 @@ def _scored_nothing(context: dg.AssetExecutionContext, reason: str) -> Iterator[
         description=unavailable, metadata={"reason": reason})
 
 
-@_ml_asset(
-    key=QUEUE_KEY,
-    kinds={"python", "duckdb"},
-    deps=tables_read(billing_anomalies.LINE_FEATURES_SQL, review_queue.RULE_EXCEPTIONS_SQL),
-    description="One ranked billing review queue: the rule-based billing exceptions and the invoice "
-                "lines the anomaly model finds unusual, each with its reasons.",
-)
 def billing_review_queue(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     as_of = settings.as_of_date()
     with retry_transient_only("billing_review_queue"):
@@ -247,6 +206,63 @@ def billing_review_queue(context: dg.AssetExecutionContext, warehouse: Warehouse
     })
 
 
-assets = [renewal_features, renewal_model, renewal_risk_scores, billing_review_queue]
-DAILY = dg.AssetSelection.assets(renewal_features, renewal_risk_scores, billing_review_queue)
-WEEKLY = dg.AssetSelection.assets(renewal_features, renewal_model)
+def _dbt_models(dbt: list[dg.AssetsDefinition], *models: str) -> list[dg.AssetKey]:
+    return [get_asset_key_for_model(dbt, model) for model in models]
+
+
+@cache
+def ml_assets() -> list[dg.AssetsDefinition]:
+    """The model assets, with their dbt upstreams read off the manifest (built once per process,
+    when the definitions are loaded)."""
+    dbt = [warehouse_models()]
+    return [
+        _ml_asset(
+            key=FEATURES_KEY,
+            kinds={"python", "duckdb"},
+            description="Renewal-risk features of the contracts renewing within 180 days "
+                        "(ml.renewal_features) and the decided renewals to train on (ml.renewal_training_examples), "
+                        "as the dbt feature models computed them for this run.",
+            deps=_dbt_models(dbt, FEATURES_MODEL, EXAMPLES_MODEL),
+        )(renewal_features),
+        _ml_asset(
+            key=MODEL_KEY,
+            kinds={"scikitlearn"},
+            freshness_policy=WEEKLY_FRESHNESS,
+            check_specs=[
+                dg.AssetCheckSpec("test_auc_above_floor", asset=MODEL_KEY,
+                                  description=f"The candidate's test ROC AUC is at least the floor ({AUC_FLOOR} unless "
+                                              "configured; else it is not published)."),
+                dg.AssetCheckSpec("test_auc_not_below_published", asset=MODEL_KEY,
+                                  description="The candidate's test ROC AUC is not under the published version's "
+                                              "(else it is not published)."),
+            ],
+            description="A renewal-risk model version trained on earlier renewals and tested on later ones; "
+                        "published only when it clears the AUC floor and the version in use.",
+            deps=[FEATURES_KEY],
+        )(renewal_model),
+        _ml_asset(
+            key=SCORES_KEY,
+            kinds={"python", "duckdb"},
+            check_specs=[
+                dg.AssetCheckSpec(
+                    "feature_drift", asset=SCORES_KEY,
+                    description=f"No feature's population stability index between the model's training rows and the "
+                                f"rows scored is above {MAJOR_SHIFT}."),
+                dg.AssetCheckSpec(
+                    "published_model", asset=SCORES_KEY,
+                    description="A published model version scored the renewals (else none is scored and the "
+                                "registry's reason is shown)."),
+            ],
+            description="Probability that each contract renewing within 180 days churns or contracts at renewal, "
+                        "with its risk band and main drivers, from the latest published model version; "
+                        "ml.renewal_model_status says per tenant which version scored, or why none could.",
+            deps=[FEATURES_KEY, MODEL_KEY, *_dbt_models(dbt, TENANTS_MODEL)],
+        )(renewal_risk_scores),
+        _ml_asset(
+            key=QUEUE_KEY,
+            kinds={"python", "duckdb"},
+            description="One ranked billing review queue: the rule-based billing exceptions and the invoice "
+                        "lines the anomaly model finds unusual, each with its reasons.",
+            deps=_dbt_models(dbt, LINE_REFERENCES_MODEL, RULES_MODEL),
+        )(billing_review_queue),
+    ]

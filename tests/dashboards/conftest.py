@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
@@ -38,3 +39,18 @@ def built_company(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert build.result.success, build.result.exception
     warehouse.publish()
     return path
+
+
+@pytest.fixture(scope="module")
+def mart(built_company: Path):
+    """Whole mart tables of the built company, read once per module with plain SQL."""
+    con = Warehouse(built_company).reader()
+    tables: dict[str, pd.DataFrame] = {}
+
+    def read(name: str) -> pd.DataFrame:
+        if name not in tables:
+            tables[name] = con.execute(f"select * from marts.{name}").df()
+        return tables[name].copy()
+
+    yield read
+    con.close()

@@ -126,8 +126,10 @@ def scored_company(built_company: Path, tmp_path_factory: pytest.TempPathFactory
             order by tenant_id, contract_id
         """).fetchall()
         bands = [("high", 0.81, 30, 1000.0), ("medium", 0.42, 60, 2000.0), ("low", 0.08, 150, 3000.0)] * 2
+        # where the scoring and review-queue steps write them
+        con.execute("create schema if not exists ml")
         con.execute("""
-            create table marts.renewal_risk_scores (
+            create table ml.renewal_risk_scores (
                 tenant_id varchar, contract_id varchar, customer_id varchar, renewal_date date,
                 days_to_renewal integer, within_90_days boolean, within_180_days boolean,
                 contract_mrr decimal(18, 2), probability double, risk_band varchar,
@@ -135,13 +137,13 @@ def scored_company(built_company: Path, tmp_path_factory: pytest.TempPathFactory
         """)
         for (tenant, contract, customer), (band, probability, days, mrr) in zip(contracts, bands, strict=True):
             con.execute(
-                "insert into marts.renewal_risk_scores values ($t, $c, $cu, date '2026-10-31' + $d, "
+                "insert into ml.renewal_risk_scores values ($t, $c, $cu, date '2026-10-31' + $d, "
                 "$d, $d <= 90, true, $m, $p, $b, 'escalated tickets; usage down', 'v1', "
                 "timestamp '2026-10-31 00:00:00')",
                 {"t": tenant, "c": contract, "cu": customer, "d": days, "m": mrr, "p": probability,
                  "b": band})
         con.execute("""
-            create table marts.billing_review_queue as
+            create table ml.billing_review_queue as
             select tenant_id, customer_id, invoice_id, invoice_line_id, invoice_month as period_start,
                    amount, currency, 'both' as source, 'price far above history' as reasons,
                    0.9 as anomaly_score,

@@ -15,7 +15,7 @@ def materialize(path: Path, selection: dg.AssetSelection, floor: float | None) -
     selected: seed 5, AUC floor ``floor``; None for a selection without it)."""
     config = {} if floor is None else {"ops": {"ml__renewal_model": {"config": {"seed": 5, "auc_floor": floor}}}}
     return dg.materialize(
-        ml_defs.assets,
+        ml_defs.ml_assets(),
         selection=selection,
         resources={"warehouse": WarehouseResource(path=str(path))},
         run_config=config,

@@ -32,9 +32,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from dbt_models import build_ml_models
 
 from ml.billing_anomalies import (
     FEATURES,
+    PRICE_TOLERANCE,
+    USUAL_PRICE_RISE,
     MissingTablesError,
     flag_lines,
     roll_up_invoices,
@@ -161,10 +164,16 @@ def _price_book() -> pd.DataFrame:
                          entry("PRC-API", "PRD-API", "USD", "none", 0.5)])
 
 
+# An FX table with no rate (dbt's int_fx_rates_monthly, typed as it is).
+NO_FX_RATES = ("create table intermediate.int_fx_rates_monthly (tenant_id varchar, rate_month date, "
+               "from_currency varchar, to_currency varchar, rate decimal(18, 8))")
+
+
 def build_tiny_warehouse(path: Path, *, exceptions: pd.DataFrame | None = None,
                          with_fx: bool = True, spike_only: bool = False,
-                         silent: bool = False) -> Path:
-    """Write the tables the scores read (only the columns they read) to a DuckDB file."""
+                         silent: bool = False, build_models: bool = True) -> Path:
+    """Write the tables the scores read (only the columns they read) to a DuckDB file, then
+    build the dbt models the anomaly scores (and, with ``exceptions``, the rule items) read."""
     customers = range(1, 8 if silent else 5)
     # the CRM's contract values: 12 months of 5 seats at 10.00; CON-6 as described above
     contract_values = {n: 1740.0 if n == 6 else 600.0 for n in customers}
@@ -203,6 +212,8 @@ def build_tiny_warehouse(path: Path, *, exceptions: pd.DataFrame | None = None,
             con.register("frame", frame)
             con.execute(f"create table {name} as select * from frame")
             con.unregister("frame")
+        if not with_fx:
+            con.execute(NO_FX_RATES)
         # typed as the marts type them (pandas gives timestamps and may give NULL-typed columns)
         for name, column, sql_type in (
                 ("staging.stg_billing__price_book_entries", "valid_to", "date"),
@@ -211,12 +222,18 @@ def build_tiny_warehouse(path: Path, *, exceptions: pd.DataFrame | None = None,
             con.execute(f"alter table {name} alter {column} type {sql_type}")
     finally:
         con.close()
+    if build_models:
+        models = ["int_invoice_line_anomaly_features"]
+        if exceptions is not None:
+            models.append("int_billing_exceptions_to_review")
+        build_ml_models(path, AS_OF, select=models)
     return path
 
 
-@pytest.fixture
-def tiny_warehouse(tmp_path: Path) -> Path:
-    return build_tiny_warehouse(tmp_path / "tiny.duckdb")
+@pytest.fixture(scope="module")
+def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Read only (a dbt build of the scores' model each: shared by the module's tests)."""
+    return build_tiny_warehouse(tmp_path_factory.mktemp("tiny") / "tiny.duckdb")
 
 
 def _scores(path: Path) -> pd.DataFrame:
@@ -323,13 +340,25 @@ def test_without_fx_rates_amounts_stay_in_the_invoice_currency(tmp_path: Path) -
     assert np.isnan(scores.loc["INL-3S02", "amount_at_stake_reporting"])  # EUR: no rate known
 
 
-def test_a_missing_mart_is_named(tmp_path: Path) -> None:
-    path = build_tiny_warehouse(tmp_path / "partial.duckdb")
-    con = duckdb.connect(str(path))
-    con.execute("drop table marts.fct_usage_daily")
-    with pytest.raises(MissingTablesError, match="marts.fct_usage_daily"):
+def test_a_missing_or_stale_model_is_named(tiny_warehouse: Path, tmp_path: Path) -> None:
+    unbuilt = build_tiny_warehouse(tmp_path / "unbuilt.duckdb", build_models=False)
+    not_built = (r"^no table intermediate.int_invoice_line_anomaly_features in the warehouse: "
+                 r"build the dbt models \(`opsintel dbt build`\)$")
+    with (duckdb.connect(str(unbuilt), read_only=True) as con,
+          pytest.raises(MissingTablesError, match=not_built)):
         score_invoice_lines(con, AS_OF)
-    con.close()
+    stale = (r"^intermediate.int_invoice_line_anomaly_features was built as of 2026-12-31, "
+             r"not 2026-12-30: set \$OPSINTEL_AS_OF_DATE")
+    with (duckdb.connect(str(tiny_warehouse), read_only=True) as con,
+          pytest.raises(MissingTablesError, match=stale)):
+        score_invoice_lines(con, date(2026, 12, 30))
+
+
+def test_the_dbt_model_holds_the_price_settings_of_the_features() -> None:
+    sql = (Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "intermediate" / "ml"
+           / "int_invoice_line_anomaly_features.sql").read_text()
+    assert f"{{%- set usual_price_rise = {USUAL_PRICE_RISE} -%}}" in sql
+    assert f"{{%- set price_tolerance = {PRICE_TOLERANCE} -%}}" in sql
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dbt_models import build_ml_models
 from ml_asset_runs import checks, materialize
 from streamlit.testing.v1 import AppTest
 
@@ -75,17 +76,17 @@ def _assert_scored_nothing(path: Path, result: dg.ExecuteInProcessResult, reason
     assert not published.passed and published.severity == dg.AssetCheckSeverity.WARN
     assert published.description == f"no published model: {reason}"
     assert published.metadata["reason"].value == reason
-    scores_meta = result.asset_materializations_for_node("marts__renewal_risk_scores")[0].metadata
+    scores_meta = result.asset_materializations_for_node("ml__renewal_risk_scores")[0].metadata
     assert scores_meta["rows"].value == 0 and scores_meta["model"].value == f"no published model: {reason}"
 
-    assert _rows(path, "select count(*) from marts.renewal_risk_scores") == [(0,)]
-    assert _rows(path, "select column_name, data_type from information_schema.columns where table_schema = 'marts' "
+    assert _rows(path, "select count(*) from ml.renewal_risk_scores") == [(0,)]
+    assert _rows(path, "select column_name, data_type from information_schema.columns where table_schema = 'ml' "
                        "and table_name = 'renewal_risk_scores' order by ordinal_position") == SCORE_TABLE_TYPES
     tenants = _rows(path, "select tenant_id from marts.dim_tenant order by tenant_id")
-    status = _rows(path, "select tenant_id, model_version, model_status, reason from marts.renewal_model_status "
+    status = _rows(path, "select tenant_id, model_version, model_status, reason from ml.renewal_model_status "
                          "order by tenant_id")
     assert status == [(tenant, None, "none", reason) for (tenant,) in tenants] and len(tenants) == 2
-    assert _rows(path, "select count(*) > 0 from marts.billing_review_queue") == [(True,)]
+    assert _rows(path, "select count(*) > 0 from ml.billing_review_queue") == [(True,)]
 
     assert _renewals_page_info(path) == [f"No published renewal-risk model, so no contract is scored: {reason}"]
     # Not "0 at risk": nothing was scored.
@@ -112,6 +113,8 @@ def test_too_few_decided_renewals_train_nothing_and_the_run_succeeds(
         company_copy, env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPSINTEL_AS_OF_DATE", YOUNG_AS_OF.isoformat())
     path = company_copy.path
+    build_ml_models(path, YOUNG_AS_OF)  # the dbt build as of that day, as the nightly job runs it
+    Warehouse(path).publish()
     result = materialize(path, dg.AssetSelection.all(), floor=0.55)
     assert result.success
 

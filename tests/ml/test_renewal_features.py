@@ -1,7 +1,8 @@
 """Renewal-risk features on a small built company: the right contracts, hand-checked values, no leakage.
 
 The company is tests/dbt/conftest.py's (two tenants, scale 0.1, seed 11), built the same way with
-tests/dbt/dbt_runner.py, as tests/lineage/conftest.py does.
+tests/dbt/dbt_runner.py, as tests/lineage/conftest.py does; the features are the dbt model
+int_renewal_features, rebuilt as of each date a test asks for.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from dbt_models import build_ml_models
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
 from dbt_runner import run_dbt
@@ -24,6 +26,7 @@ from dbt_runner import run_dbt
 from foundation.warehouse import Warehouse
 from generator import generate
 from ingestion.loader import load_landing
+from ml.feature_models import FeatureModelError
 from ml.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, renewal_features
 
 # Mid-month on purpose: the features must not read the as-of month's partial figures either.
@@ -40,6 +43,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     assert [r.outcome for r in results] == ["loaded"] * len(results)
     build = run_dbt(["build"], path, base / "dbt")
     assert build.result.success, build.result.exception
+    build_ml_models(path, AS_OF)
     yield path
 
 
@@ -173,6 +177,14 @@ def _erase_the_future(path: Path, as_of: date) -> None:
             con.execute(sql, {"d": as_of} if "$d" in sql else None)
 
 
+def _features_as_of(warehouse: Path, as_of: date, copy: Path) -> pd.DataFrame:
+    """The feature model built as of ``as_of`` on a copy of the warehouse."""
+    shutil.copyfile(warehouse, copy)
+    build_ml_models(copy, as_of)
+    with duckdb.connect(str(copy), read_only=True) as con:
+        return renewal_features(con, as_of)
+
+
 # What each date puts in the future of the as-of date, so that the erasure has something to hide:
 # a go-live that happened later (an in-flight project) and a price-book increase that came later.
 FUTURE_FACTS = {
@@ -194,10 +206,11 @@ def test_features_do_not_change_when_everything_from_the_as_of_date_on_is_erased
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for fact in future:
             assert con.execute(FUTURE_FACTS[fact], {"d": as_of}).fetchall()[0][0] > 0, fact
-        complete = features if as_of == AS_OF else renewal_features(con, as_of)
+    complete = features if as_of == AS_OF else _features_as_of(warehouse, as_of, tmp_path / "then.duckdb")
     past = tmp_path / "past.duckdb"
     shutil.copyfile(warehouse, past)
     _erase_the_future(past, as_of)
+    build_ml_models(past, as_of)
     with duckdb.connect(str(past), read_only=True) as con:
         assert con.execute("select count(*) from marts.fct_mrr where month_start >= ?", [as_of]).fetchall() == [(0,)]
         truncated = renewal_features(con, as_of)
@@ -302,3 +315,12 @@ def test_onboarding_and_price_features_recomputed_by_hand(warehouse: Path, featu
     now_total = sum(ln["quantity"] * now for ln, _, now in priced)
     assert listed["list_price_increase_pct"] == pytest.approx(100 * (now_total / then_total - 1), abs=1e-6)
     assert listed["list_price_increase_pct"] > 0
+
+
+def test_features_built_for_another_day_are_refused_in_one_line(warehouse: Path) -> None:
+    with (duckdb.connect(str(warehouse), read_only=True) as con,
+          pytest.raises(FeatureModelError) as refused):
+        renewal_features(con, AS_OF + timedelta(days=1))
+    assert str(refused.value) == (
+        "intermediate.int_renewal_features was built as of 2026-05-17, not 2026-05-18: set "
+        "$OPSINTEL_AS_OF_DATE to the day wanted and build the dbt models (`opsintel dbt build`)")

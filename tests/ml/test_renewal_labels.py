@@ -1,12 +1,19 @@
-"""Renewal labels from the warehouse: a hand-built case for each rule, and agreement with the truth."""
+"""Renewal labels from the warehouse: a hand-built case for each rule, and agreement with the truth.
+
+The labels are the dbt model int_renewal_outcomes, built on the hand-built warehouse as of the
+date each case needs.
+"""
 
 from __future__ import annotations
 
 import csv
+import shutil
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_models import build_ml_models
 
 from ml.labels import renewal_labels
 
@@ -41,9 +48,10 @@ LINE_MONTHS = [
 ]
 
 
-@pytest.fixture()
-def warehouse() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+@pytest.fixture(scope="module")
+def hand_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("labels") / "labels.duckdb"
+    con = duckdb.connect(str(path))
     con.execute("create schema marts")
     con.execute("""create table marts.dim_contract (tenant_id varchar, contract_id varchar, customer_id varchar,
         renewed_from_contract_id varchar, signed_date date, start_date date, end_date date)""")
@@ -51,11 +59,20 @@ def warehouse() -> duckdb.DuckDBPyConnection:
     con.execute("""create table marts.fct_subscription_line_months (tenant_id varchar, contract_id varchar,
         month_start date, monthly_amount decimal(28, 6), quantity decimal(18, 4))""")
     con.executemany("insert into marts.fct_subscription_line_months values ('T', ?, ?, ?, ?)", LINE_MONTHS)
-    return con
+    con.close()
+    return path
 
 
-def test_each_rule_on_a_hand_built_warehouse(warehouse: duckdb.DuckDBPyConnection) -> None:
-    labels = renewal_labels(warehouse, AS_OF).set_index("contract_id")
+def _labels(hand_built: Path, as_of: date, copy: Path):
+    """The labels of the hand-built warehouse as of ``as_of`` (built on a copy)."""
+    shutil.copyfile(hand_built, copy)
+    build_ml_models(copy, as_of, select=["int_renewal_outcomes"])
+    with duckdb.connect(str(copy), read_only=True) as con:
+        return renewal_labels(con, as_of).set_index("contract_id")
+
+
+def test_each_rule_on_a_hand_built_warehouse(hand_built: Path, tmp_path: Path) -> None:
+    labels = _labels(hand_built, AS_OF, tmp_path / "now.duckdb")
 
     # decided = ended on or before as_of; the open contract and the renewals themselves are not
     assert sorted(labels.index) == ["C-CHURN", "C-CUT", "C-FREQ", "C-LATE", "C-UP"]
@@ -71,7 +88,7 @@ def test_each_rule_on_a_hand_built_warehouse(warehouse: duckdb.DuckDBPyConnectio
         800, 600, 25, 18]
     assert labels.loc["C-CUT", "renewal_contract_id"] == "C-CUT-R"
     # once the late renewal is signed, the same contract counts as renewed
-    later = renewal_labels(warehouse, date(2026, 7, 31)).set_index("contract_id")
+    later = _labels(hand_built, date(2026, 7, 31), tmp_path / "later.duckdb")
     assert later.loc["C-LATE", "outcome"] == "renewed"
     assert later.loc["C-LATE", "renewal_mrr"] == 300
 

@@ -80,14 +80,14 @@ def test_scores_table_is_replaced_atomically_and_idempotently(company_copy, load
     status = ModelStatus.of(loaded, SCORED_AT)
     assert write_renewal_scores(warehouse, scores, status) == len(scores)
     with warehouse.reader() as con:
-        first = con.execute("select * from marts.renewal_risk_scores").fetchall()
+        first = con.execute("select * from ml.renewal_risk_scores").fetchall()
     assert write_renewal_scores(warehouse, scores.sample(frac=1, random_state=1), status) == len(scores)  # shuffled
     with warehouse.reader() as con:
-        second = con.execute("select * from marts.renewal_risk_scores").fetchall()
-        status_rows = con.execute("select * from marts.renewal_model_status order by tenant_id").fetchall()
+        second = con.execute("select * from ml.renewal_risk_scores").fetchall()
+        status_rows = con.execute("select * from ml.renewal_model_status order by tenant_id").fetchall()
         tenants = con.execute("select tenant_id from marts.dim_tenant order by tenant_id").fetchall()
         types = dict(con.execute("select column_name, data_type from information_schema.columns"
-                                 " where table_schema = 'marts' and table_name = 'renewal_risk_scores'").fetchall())
+                                 " where table_schema = 'ml' and table_name = 'renewal_risk_scores'").fetchall())
     assert first == second and len(first) == len(scores)
     assert (types["renewal_date"], types["probability"], types["scored_at"]) == ("DATE", "DOUBLE", "TIMESTAMP")
     assert first[0][:2] == tuple(scores.sort_values(["tenant_id", "contract_id"]).iloc[0][["tenant_id", "contract_id"]])
@@ -99,8 +99,8 @@ def test_scores_table_is_replaced_atomically_and_idempotently(company_copy, load
         write_renewal_scores(FailingAtTheEnd(company_copy.path), scores.assign(probability=0.0),
                              ModelStatus("renewal_risk", None, NO_MODEL, "simulated", SCORED_AT))
     with warehouse.reader() as con:
-        assert con.execute("select * from marts.renewal_risk_scores").fetchall() == first
-        assert con.execute("select * from marts.renewal_model_status order by tenant_id").fetchall() == status_rows
+        assert con.execute("select * from ml.renewal_risk_scores").fetchall() == first
+        assert con.execute("select * from ml.renewal_model_status order by tenant_id").fetchall() == status_rows
     with pytest.raises(ValueError, match="no column.*drivers"):
         write_renewal_scores(warehouse, scores.drop(columns=["drivers"]), status)
 
@@ -129,8 +129,8 @@ def test_ml_commands_end_to_end(company_copy, renewal_model, monkeypatch: pytest
     assert scored.exit_code == 0, scored.output
     assert "with renewal_risk version 1" in scored.output
     with Warehouse(company_copy.path).reader() as con:
-        versions = con.execute("select distinct model_version from marts.renewal_risk_scores").fetchall()
-        status = con.execute("select distinct model_version, model_status from marts.renewal_model_status").fetchall()
+        versions = con.execute("select distinct model_version from ml.renewal_risk_scores").fetchall()
+        status = con.execute("select distinct model_version, model_status from ml.renewal_model_status").fetchall()
     assert versions == [(1,)] and status == [(1, "published")]
 
     evaluated = _invoke("evaluate", *where, "--seed", "3", "--ground-truth", str(company_copy.truth))

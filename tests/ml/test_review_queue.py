@@ -125,7 +125,7 @@ def test_the_model_adds_at_most_its_share_and_only_above_its_threshold(
 def _written(path: Path) -> pd.DataFrame:
     con = connect(path, read_only=True)
     try:
-        return con.execute("select * from marts.billing_review_queue order by priority_rank").fetchdf()
+        return con.execute("select * from ml.billing_review_queue order by priority_rank").fetchdf()
     finally:
         con.close()
 

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="sweep thresholds 0.30-0.60 and use the lowest whose added items "
                              "reach this precision")
     parser.add_argument("--write", action="store_true",
-                        help="also replace marts.billing_review_queue in the warehouse")
+                        help="also replace ml.billing_review_queue in the warehouse")
     args = parser.parse_args(argv)
     if not args.warehouse.exists():
         print(f"error: no warehouse at {args.warehouse}", file=sys.stderr)

@@ -14,6 +14,10 @@ artifact paths (kept from ``artifacts/`` on). Floating-point columns are compare
 12 significant digits: DuckDB sums doubles in parallel, so their last bits change from run to
 run. Exits
 0 when everything is identical, 1 with one line per difference otherwise.
+
+A table that moved to another schema is compared with its new place (``MOVED``: the old name
+-> the new one, listed once by name so no other difference hides behind a move) and reported
+as ``old -> new`` rather than as one table only before and one only after.
 """
 
 from __future__ import annotations
@@ -30,6 +34,13 @@ BATCH_ID = r"([a-z_]+)-\d{8}T\d{6}-[0-9a-f]{8}"
 ARTIFACT_PATH_COLUMNS = frozenset({"artifact_path"})
 FLOAT_TYPES = frozenset({"DOUBLE", "FLOAT"})
 SIGNIFICANT_DIGITS = 12
+# Tables the model steps write after the dbt build: from the marts to their own schema ml,
+# declared to dbt as the source `ml`.
+MOVED = {
+    "marts.renewal_risk_scores": "ml.renewal_risk_scores",
+    "marts.renewal_model_status": "ml.renewal_model_status",
+    "marts.billing_review_queue": "ml.billing_review_queue",
+}
 
 
 def relations(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[str, str]]]:
@@ -70,21 +81,26 @@ def differences(before: Path, after: Path) -> tuple[list[str], int]:
                                  "autoload_known_extensions": False})
     con.execute(f"attach '{before}' as before_db (read_only)")
     con.execute(f"attach '{after}' as after_db (read_only)")
-    old, new = relations(con, "before_db"), relations(con, "after_db")
-    problems = [f"{name}: only before" for name in sorted(old.keys() - new.keys())]
+    before_names = relations(con, "before_db")
+    # each relation of before under the name it has after: old name -> (new name, columns)
+    old = {MOVED.get(name, name): (name, columns) for name, columns in before_names.items()}
+    new = relations(con, "after_db")
+    problems = [f"{old[name][0]}: only before" for name in sorted(old.keys() - new.keys())]
     problems += [f"{name}: only after" for name in sorted(new.keys() - old.keys())]
     for name in sorted(old.keys() & new.keys()):
-        if old[name] != new[name]:
-            problems.append(f"{name}: columns differ: {old[name]} vs {new[name]}")
+        old_name, old_columns = old[name]
+        label = name if old_name == name else f"{old_name} -> {name}"
+        if old_columns != new[name]:
+            problems.append(f"{label}: columns differ: {old_columns} vs {new[name]}")
             continue
-        left = _comparable("before_db", name, old[name])
+        left = _comparable("before_db", old_name, old_columns)
         right = _comparable("after_db", name, new[name])
         missing, extra = con.execute(
             f"select (select count(*) from ({left} except all {right})), "
             f"(select count(*) from ({right} except all {left}))"
         ).fetchone()
         if missing or extra:
-            problems.append(f"{name}: {missing} rows only before, {extra} rows only after")
+            problems.append(f"{label}: {missing} rows only before, {extra} rows only after")
     return problems, len(old.keys() & new.keys())
 
 

@@ -24,6 +24,9 @@
     'kpi_partner_settlements', 'kpi_partner_settlements_consolidated',
     'kpi_procurement_lead_time', 'kpi_procurement_lead_time_consolidated',
     'kpi_stock', 'kpi_stock_consolidated',
+    'kpi_retention_by_segment', 'kpi_mrr_bridge_by_segment', 'kpi_cohort_retention',
+    'kpi_arr_by_dimension', 'kpi_activation_lag_by_segment', 'kpi_first_invoice_delay_by_segment',
+    'kpi_billing_exceptions_by_age',
 ] -%}
 {%- set uncovered = [] -%}
 {%- if execute -%}
