@@ -52,6 +52,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf data .dagster_home/storage .dagster_home/history .dagster_home/logs .dagster_home/schedules dbt_project/target dbt_project/logs
