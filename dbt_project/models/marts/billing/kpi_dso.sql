@@ -35,10 +35,13 @@ final as (
 
     select
         {{ generate_surrogate_key(['tenant_id', 'aging_month']) }} as dso_key,
-        monthly.*,
+        *,
         case
             when billed_last_90_days_amount_reporting > 0
-                then cast(ar_total_amount_reporting * 90 / billed_last_90_days_amount_reporting as decimal(18, 1))
+                then cast(
+                        ar_total_amount_reporting * 90 / billed_last_90_days_amount_reporting
+                        as decimal(18, 1)
+                    )
         end as dso_days
     from monthly
 
