@@ -53,6 +53,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/sqlfluff lint --processes 0 dbt_project
 
 clean:
 	rm -rf data .dagster_home/storage .dagster_home/history .dagster_home/logs .dagster_home/schedules dbt_project/target dbt_project/logs

@@ -1,6 +1,6 @@
 """Read the dbt models the ML steps learn from, and refuse one built for another day.
 
-The features, labels and training examples are dbt models (``dbt_project/models/intermediate/ml/``),
+The features, labels and training examples are dbt models (``dbt_project/models/marts/ml/``),
 so dbt documents, tests and lints them and Dagster shows their lineage. They are built as of the
 project's ``as_of_date`` (``$OPSINTEL_AS_OF_DATE``, today when unset) and carry it in an
 ``as_of_date`` column; a step asked for another day stops with one line instead of training or

@@ -9,7 +9,7 @@ Every feature is built only from rows dated strictly before the scoring date (ev
 date, monthly figures from the last complete month before it), so a model trained on past dates
 sees what it would have seen then; mart columns that describe the state at the warehouse's own
 as-of date are never read. Each feature is described in
-``dbt_project/models/intermediate/ml/_renewal_features__docs.md``.
+``dbt_project/models/marts/ml/_renewal_features__docs.md``.
 """
 
 from __future__ import annotations

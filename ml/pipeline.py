@@ -14,7 +14,7 @@ Tables written:
   ``ml.billing_review_queue`` (``ml.review_queue``), the tables the dashboards read.
 
 The features, labels and training examples themselves are dbt models
-(``dbt_project/models/intermediate/ml/``); the steps read them as built by the last dbt build.
+(``dbt_project/models/marts/ml/``); the steps read them as built by the last dbt build.
 
 Too few decided renewals to train, or no published version to score with, are states of the
 data, not faults: training records why it made no version, scoring writes no scores and says

@@ -1,13 +1,19 @@
-"""Render the dbt YAML of the staging layer from the entity contracts.
+"""Render the dbt staging layer from the entity contracts: its YAML and its SQL.
 
-The contracts are the source of truth. Two files are written from them:
+The contracts are the source of truth. The staging layer has one folder per source system,
+``models/staging/<source>/``, and two YAML files in each (``opsintel contracts dbt`` writes
+them):
 
-- ``_staging__sources.yml``: the ``raw`` source (``opsintel contracts dbt``), each table with
-  its freshness from ``models/freshness.yml``; a test fails whenever the committed YAML and
-  the contracts (or the freshness file) disagree.
-- ``_staging__models.yml``: one ``stg_<source>__<entity>`` model per contract with every
-  column described and the contract's rules as dbt tests (``opsintel contracts dbt``
-  writes both files); tests/dbt fails when the committed file differs from the rendering.
+- ``_<source>__sources.yml``: the system's tables of the ``raw`` source, each with its
+  freshness from ``models/freshness.yml``; a test fails whenever the committed YAML and the
+  contracts (or the freshness file) disagree.
+- ``_<source>__models.yml``: one ``stg_<source>__<entity>`` model per contract with every
+  column described and the contract's rules as dbt tests; tests/dbt fails when a committed
+  file differs from the rendering.
+
+``stg_<source>__<entity>.sql`` itself is rendered too (``render_staging_sql``): the command
+writes it for a new contract, and tests/dbt checks the committed SQL equals the rendering and
+lints clean.
 
 The naming rules of the staging layer (model names, surrogate and foreign key columns) live
 here too, so the SQL models, their YAML and the tests cannot disagree about them.
@@ -25,8 +31,34 @@ from models.freshness import FreshnessRule, load_freshness_rules
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STAGING_DIR = REPO_ROOT / "dbt_project" / "models" / "staging"
-SOURCES_YML = STAGING_DIR / "_staging__sources.yml"
-MODELS_YML = STAGING_DIR / "_staging__models.yml"
+# A YAML stream of several files (render_*_yaml() without a system): one document per file.
+DOCUMENT_SEPARATOR = "---\n"
+
+
+def staging_folder(system: str) -> Path:
+    """``models/staging/<source system>/``: the system's staging SQL and its two YAML files."""
+    return STAGING_DIR / system
+
+
+def sources_yml_path(system: str) -> Path:
+    return staging_folder(system) / f"_{system}__sources.yml"
+
+
+def models_yml_path(system: str) -> Path:
+    return staging_folder(system) / f"_{system}__models.yml"
+
+
+def source_systems(contracts: dict[str, Contract]) -> list[str]:
+    return sorted({c.source for c in contracts.values()})
+
+
+def _stream(texts: list[str]) -> str:
+    return DOCUMENT_SEPARATOR.join(texts)
+
+
+def _committed_stream(paths: list[Path]) -> str:
+    """The committed files as one stream; a missing file is an empty document."""
+    return _stream([path.read_text() if path.exists() else "" for path in paths])
 
 LINEAGE_DESCRIPTIONS = {
     "_batch_id": "Load batch that wrote the row (see raw.load_audit).",
@@ -93,10 +125,19 @@ def _table(contract: Contract, rule: FreshnessRule) -> dict:
 
 
 def render_sources_yaml(
-    contracts: dict[str, Contract] | None = None, rules: dict[str, FreshnessRule] | None = None
+    contracts: dict[str, Contract] | None = None,
+    rules: dict[str, FreshnessRule] | None = None,
+    system: str | None = None,
 ) -> str:
+    """``_<system>__sources.yml``; without a system, every system's file as one YAML stream.
+
+    Every file declares its tables under the one ``raw`` source (dbt merges them), so models
+    and selectors keep ``source('raw', ...)`` / ``source:raw.<table>``.
+    """
     contracts = contracts or load_contracts()
     rules = rules or load_freshness_rules()
+    if system is None:
+        return _stream([render_sources_yaml(contracts, rules, s) for s in source_systems(contracts)])
     document = {
         "version": 2,
         "sources": [
@@ -105,13 +146,29 @@ def render_sources_yaml(
                 "schema": "raw",
                 "description": "Source-system exports loaded and validated against the entity contracts.",
                 "tables": [
-                    _table(contracts[name], rules[contracts[name].source])
-                    for name in load_order(contracts)
+                    _table(contracts[name], rules[system])
+                    for name in load_order(contracts) if contracts[name].source == system
                 ],
             }
         ],
     }
     return HEADER + yaml.safe_dump(document, sort_keys=False, width=100, allow_unicode=True)
+
+
+def read_sources_yaml(contracts: dict[str, Contract] | None = None) -> str:
+    """The committed ``_<system>__sources.yml`` files as one stream, like render_sources_yaml()."""
+    systems = source_systems(contracts or load_contracts())
+    return _committed_stream([sources_yml_path(s) for s in systems])
+
+
+def source_tables(sources_yaml: str) -> dict[str, dict]:
+    """The tables of the ``raw`` source across every document of a sources YAML stream."""
+    return {
+        table["name"]: table
+        for document in yaml.safe_load_all(sources_yaml) if document
+        for source in document.get("sources", []) if source.get("name") == "raw"
+        for table in source.get("tables", [])
+    }
 
 
 def disagreements(
@@ -121,11 +178,9 @@ def disagreements(
 ) -> list[str]:
     """Every way the dbt sources YAML differs from the contracts (and freshness), one line each."""
     rules = rules or load_freshness_rules()
-    document = yaml.safe_load(sources_yaml) or {}
-    raw = [s for s in document.get("sources", []) if s.get("name") == "raw"]
-    if not raw:
+    tables = source_tables(sources_yaml)
+    if not tables:
         return ["no source named 'raw'"]
-    tables = {t["name"]: t for t in raw[0].get("tables", [])}
     problems = [f"source table {name!r} has no contract" for name in sorted(set(tables) - set(contracts))]
     for name, contract in sorted(contracts.items()):
         table = tables.get(name)
@@ -352,18 +407,77 @@ UNIT_TESTS = [
 ]
 
 
-def render_models_yaml(contracts: dict[str, Contract] | None = None) -> str:
+def render_models_yaml(contracts: dict[str, Contract] | None = None, system: str | None = None) -> str:
+    """``_<system>__models.yml``; without a system, every system's file as one YAML stream."""
     contracts = contracts or load_contracts()
-    document = {
-        "version": 2,
-        "models": [_model(contracts[name], contracts) for name in load_order(contracts)],
-        "unit_tests": UNIT_TESTS,
-    }
+    if system is None:
+        return _stream([render_models_yaml(contracts, s) for s in source_systems(contracts)])
+    in_system = [contracts[name] for name in load_order(contracts) if contracts[name].source == system]
+    names = {staging_model_name(c) for c in in_system}
+    document: dict = {"version": 2, "models": [_model(c, contracts) for c in in_system]}
+    unit_tests = [test for test in UNIT_TESTS if test["model"] in names]
+    if unit_tests:
+        document["unit_tests"] = unit_tests
     return MODELS_HEADER + yaml.safe_dump(document, sort_keys=False, width=100, allow_unicode=True)
 
 
+def read_models_yaml(contracts: dict[str, Contract] | None = None) -> str:
+    """The committed ``_<system>__models.yml`` files as one stream, like render_models_yaml()."""
+    systems = source_systems(contracts or load_contracts())
+    return _committed_stream([models_yml_path(s) for s in systems])
+
+
+def staging_models(models_yaml: str) -> list[dict]:
+    """Every model entry across the documents of a models YAML stream."""
+    return [model for document in yaml.safe_load_all(models_yaml) if document
+            for model in document.get("models", [])]
+
+
+def render_staging_yaml(
+    contracts: dict[str, Contract] | None = None, rules: dict[str, FreshnessRule] | None = None
+) -> dict[Path, str]:
+    """Every generated YAML file of the staging layer and its text."""
+    contracts = contracts or load_contracts()
+    rules = rules or load_freshness_rules()
+    files: dict[Path, str] = {}
+    for system in source_systems(contracts):
+        files[sources_yml_path(system)] = render_sources_yaml(contracts, rules, system)
+        files[models_yml_path(system)] = render_models_yaml(contracts, system)
+    return files
+
+
+def stale_files(contracts: dict[str, Contract] | None = None) -> list[str]:
+    """Generated files that are missing, differ from the rendering, or are left over, one line each."""
+    contracts = contracts or load_contracts()
+    rendered = render_staging_yaml(contracts)
+    problems = [
+        f"{path.relative_to(REPO_ROOT)} is {'missing' if not path.exists() else 'not what the contracts render'}"
+        for path, text in rendered.items()
+        if not path.exists() or path.read_text() != text
+    ]
+    generated = [*STAGING_DIR.rglob("_*__sources.yml"), *STAGING_DIR.rglob("_*__models.yml")]
+    problems += [f"{path.relative_to(REPO_ROOT)} is not rendered from any contract; remove it"
+                 for path in sorted(generated) if path not in rendered]
+    return problems
+
+
+# The line length of the project's sqlfluff rules (dbt_project/.sqlfluff).
+SQL_LINE_LENGTH = 100
+
+
+def _select_line(column: dict) -> str:
+    """One select target; a computed column too long for one line puts its alias below."""
+    if column["sql"] is None:
+        return f"        {column['name']},"
+    line = f"        {column['sql']} as {column['name']},"
+    if len(line) <= SQL_LINE_LENGTH:
+        return line
+    return f"        {column['sql']}\n            as {column['name']},"
+
+
 def render_staging_sql(contract: Contract, contracts: dict[str, Contract] | None = None) -> str:
-    """A first version of ``stg_<source>__<entity>.sql`` for a new contract (then edit freely)."""
+    """``stg_<source>__<entity>.sql``, lint-clean: written for a new contract, and the committed
+    file must stay equal to it (tests/dbt/test_staging_yaml.py)."""
     contracts = contracts or load_contracts()
     lines = []
     columns = staging_columns(contract, contracts)
@@ -374,8 +488,7 @@ def render_staging_sql(contract: Contract, contracts: dict[str, Contract] | None
         if lines:
             lines.append("")
         lines.append(f"        ---------- {group}")
-        for c in in_group:
-            lines.append(f"        {c['sql']} as {c['name']}," if c["sql"] else f"        {c['name']},")
+        lines += [_select_line(c) for c in in_group]
     lines[-1] = lines[-1].rstrip(",")
     key_list = _key_args(list(contract.primary_key))
     return (
@@ -396,16 +509,17 @@ def render_staging_sql(contract: Contract, contracts: dict[str, Contract] | None
 
 
 def staging_sql_path(contract: Contract) -> Path:
-    return STAGING_DIR / f"{staging_model_name(contract)}.sql"
+    return staging_folder(contract.source) / f"{staging_model_name(contract)}.sql"
 
 
 def write_dbt_yaml(*, scaffold_missing_models: bool = True) -> list[Path]:
-    """Write both YAML files; create the SQL of models that do not exist yet (never overwrite)."""
+    """Write every system's two YAML files; create the SQL of models that do not exist yet."""
     contracts = load_contracts()
-    STAGING_DIR.mkdir(parents=True, exist_ok=True)
-    SOURCES_YML.write_text(render_sources_yaml(contracts))
-    MODELS_YML.write_text(render_models_yaml(contracts))
-    written = [SOURCES_YML, MODELS_YML]
+    written = []
+    for path, text in render_staging_yaml(contracts).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        written.append(path)
     if scaffold_missing_models:
         for contract in contracts.values():
             path = staging_sql_path(contract)

@@ -32,19 +32,10 @@ def contracts_dbt(check: bool) -> None:
     overwritten).
     """
     from models import load_contracts
-    from models.dbt_sources import (
-        MODELS_YML,
-        SOURCES_YML,
-        disagreements,
-        render_models_yaml,
-        write_dbt_yaml,
-    )
+    from models.dbt_sources import disagreements, read_sources_yaml, stale_files, write_dbt_yaml
 
     if check:
-        current = SOURCES_YML.read_text() if SOURCES_YML.exists() else ""
-        problems = disagreements(load_contracts(), current)
-        if not MODELS_YML.exists() or MODELS_YML.read_text() != render_models_yaml():
-            problems.append(f"{MODELS_YML.name} is not what the contracts render")
+        problems = disagreements(load_contracts(), read_sources_yaml()) + stale_files()
         for problem in problems:
             click.echo(f"differs: {problem}", err=True)
         if problems:

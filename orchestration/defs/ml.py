@@ -14,7 +14,7 @@ fail as WARN with that reason), and the scores asset writes no scores, says "no 
 model: <why>" (the registry's reason) and fails its ``published_model`` WARN check. Non-blocking
 checks never stop downstream assets, whatever their severity.
 
-The features, labels and anomaly references are dbt models (``intermediate/ml``), so lineage
+The features, labels and anomaly references are dbt models (``marts/ml``), so lineage
 runs marts -> feature models -> features -> model -> scores, each edge named with
 ``get_asset_key_for_model``. The dbt assets come from the manifest, prepared when the
 definitions are loaded, so these assets are built by ``ml_assets()`` then too, never on import;

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 from dbt_runner import run_dbt
 
 from models import load_contracts
 from models.dbt_sources import (
-    MODELS_YML,
     foreign_key_columns,
+    read_models_yaml,
     staging_model_name,
+    staging_models,
     surrogate_key_column,
 )
 from tests.dbt.conftest import BuiltWarehouse
@@ -49,7 +49,7 @@ def test_staging_views_are_views_in_the_staging_schema(built: BuiltWarehouse) ->
 
 def test_view_columns_are_the_documented_columns_in_order(built: BuiltWarehouse) -> None:
     documented = {m["name"]: [c["name"] for c in m["columns"]]
-                  for m in yaml.safe_load(MODELS_YML.read_text())["models"]}
+                  for m in staging_models(read_models_yaml())}
     with built.connect() as con:
         for model, columns in documented.items():
             actual = [r[0] for r in con.execute(

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
-import yaml
 
-from models import load_contracts
+from models import dbt_sources, load_contracts
 from models.dbt_sources import (
-    MODELS_YML,
     REPO_ROOT,
     STAGING_DIR,
     foreign_key_columns,
+    models_yml_path,
+    read_models_yaml,
     render_models_yaml,
+    render_staging_sql,
     singular,
+    source_systems,
     staging_columns,
     staging_model_name,
+    staging_models,
     staging_sql_path,
+    stale_files,
     surrogate_key_column,
 )
 
@@ -26,10 +31,40 @@ CONTRACTS = load_contracts()
 DBT_PROJECT = REPO_ROOT / "dbt_project"
 
 
-def test_committed_models_yaml_is_the_rendering_of_the_contracts() -> None:
-    assert MODELS_YML.read_text() == render_models_yaml(), (
-        "dbt_project/models/staging/_staging__models.yml is stale: run `python -m models.dbt_sources`"
-    )
+def test_committed_staging_yaml_is_the_rendering_of_the_contracts() -> None:
+    assert stale_files() == [], "run `opsintel contracts dbt`"
+    assert read_models_yaml() == render_models_yaml()
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACTS))
+def test_committed_staging_sql_is_the_rendering_of_the_contract(name: str) -> None:
+    contract = CONTRACTS[name]
+    assert staging_sql_path(contract).read_text() == render_staging_sql(contract, CONTRACTS)
+
+
+def test_one_staging_folder_per_source_system_with_its_two_yaml_files() -> None:
+    folders = sorted(p.name for p in STAGING_DIR.iterdir() if p.is_dir())
+    assert folders == source_systems(CONTRACTS)
+    assert {"billing", "crm", "finance", "usage"} <= set(folders)
+    for system in folders:
+        assert sorted(p.name for p in (STAGING_DIR / system).glob("*.yml")) == [
+            f"_{system}__models.yml", f"_{system}__sources.yml"]
+    assert staging_sql_path(CONTRACTS["invoice_lines"]) == (
+        STAGING_DIR / "billing" / "stg_billing__invoice_lines.sql")
+
+
+def test_a_stale_or_left_over_yaml_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    staging = tmp_path / "staging"
+    monkeypatch.setattr(dbt_sources, "STAGING_DIR", staging)
+    monkeypatch.setattr(dbt_sources, "REPO_ROOT", tmp_path)
+    dbt_sources.write_dbt_yaml(scaffold_missing_models=False)
+    assert dbt_sources.stale_files() == []
+    (staging / "crm" / "_crm__models.yml").write_text("version: 2\n")
+    (staging / "_staging__sources.yml").write_text("version: 2\n")
+    assert dbt_sources.stale_files() == [
+        "staging/crm/_crm__models.yml is not what the contracts render",
+        "staging/_staging__sources.yml is not rendered from any contract; remove it",
+    ]
 
 
 def test_a_changed_contract_changes_the_models_yaml() -> None:
@@ -40,11 +75,12 @@ def test_a_changed_contract_changes_the_models_yaml() -> None:
         for f in customers.fields
     )
     contracts["customers"] = dataclasses.replace(customers, fields=fields)
-    assert render_models_yaml(contracts) != MODELS_YML.read_text()
+    assert render_models_yaml(contracts, "crm") != models_yml_path("crm").read_text()
+    assert render_models_yaml(contracts, "billing") == models_yml_path("billing").read_text()
 
 
 def test_one_staging_model_per_contract_and_nothing_else() -> None:
-    on_disk = {p.stem for p in STAGING_DIR.glob("*.sql")}
+    on_disk = {p.stem for p in STAGING_DIR.rglob("*.sql")}
     assert on_disk == {staging_model_name(c) for c in CONTRACTS.values()}
     assert staging_model_name(CONTRACTS["invoice_lines"]) == "stg_billing__invoice_lines"
     assert staging_model_name(CONTRACTS["fx_rates"]) == "stg_finance__fx_rates"
@@ -57,7 +93,8 @@ def test_staging_sql_reads_its_raw_table_dedupes_on_the_key_and_keys_it(name: st
     assert re.findall(r"source\(([^)]*)\)", sql) == [f"'raw', '{name}'"]
     pk = "[" + ", ".join(f"'{c}'" for c in contract.primary_key) + "]"
     assert f"deduplicate_latest('source', {pk})" in sql
-    assert f"generate_surrogate_key({pk}) }}}} as {surrogate_key_column(contract)}," in sql
+    key = surrogate_key_column(contract)
+    assert re.search(rf"generate_surrogate_key\({re.escape(pk)}\) }}}}\s+as {key},", sql)
     assert sql.rstrip().endswith("select * from renamed")
     assert sql == sql.lower(), f"{name}: keep SQL lowercase"
     for column in staging_columns(contract, CONTRACTS):
@@ -67,13 +104,13 @@ def test_staging_sql_reads_its_raw_table_dedupes_on_the_key_and_keys_it(name: st
 def test_source_appears_only_in_staging() -> None:
     for path in (DBT_PROJECT / "models").rglob("*.sql"):
         if "source(" in path.read_text():
-            assert path.parent == STAGING_DIR, f"{path} calls source() outside staging"
+            assert path.parent.parent == STAGING_DIR, f"{path} calls source() outside staging"
 
 
 def test_every_model_and_column_is_described_and_keyed() -> None:
-    document = yaml.safe_load(MODELS_YML.read_text())
-    assert len(document["models"]) == len(CONTRACTS)
-    for model in document["models"]:
+    models = staging_models(read_models_yaml())
+    assert len(models) == len(CONTRACTS)
+    for model in models:
         assert model["description"].strip()
         assert model["data_tests"][0]["unique_combination_of_columns"]
         key = model["columns"][0]

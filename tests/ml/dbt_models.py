@@ -1,4 +1,4 @@
-"""Build the dbt models of the model steps (``models/intermediate/ml``) on a test warehouse.
+"""Build the dbt models of the model steps (``models/marts/ml``) on a test warehouse.
 
 The steps read these models, so a test on a hand-built or trimmed warehouse builds them there
 first, as of the date it wants. dbt runs on one fixed path per as-of date and process (the file
@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
 from dbt_runner import run_dbt
 
-ML_MODELS = ("path:models/intermediate/ml",)
+ML_MODELS = ("path:models/marts/ml",)
 
 
 @cache

@@ -355,7 +355,7 @@ def test_a_missing_or_stale_model_is_named(tiny_warehouse: Path, tmp_path: Path)
 
 
 def test_the_dbt_model_holds_the_price_settings_of_the_features() -> None:
-    sql = (Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "intermediate" / "ml"
+    sql = (Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts" / "ml"
            / "int_invoice_line_anomaly_features.sql").read_text()
     assert f"{{%- set usual_price_rise = {USUAL_PRICE_RISE} -%}}" in sql
     assert f"{{%- set price_tolerance = {PRICE_TOLERANCE} -%}}" in sql

@@ -134,7 +134,7 @@ def test_a_critical_failure_blocks_only_its_sources_models(tmp_path: Path) -> No
     )
     assert first_ticket["opened_at"] > "2020-01-01T00:00:00"
     path = tmp_path / "wh" / "opsintel.duckdb"
-    selection = RAW_TABLES | dg.AssetSelection.groups("staging", "marts_core")
+    selection = RAW_TABLES | dg.AssetSelection.groups("staging", "intermediate", "marts_core")
 
     result = dg.materialize(
         [*ingestion_assets, warehouse_models()],

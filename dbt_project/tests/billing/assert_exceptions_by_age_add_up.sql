@@ -55,7 +55,7 @@ final as (
     from exceptions
     full outer join rolled_up
         on exceptions.tenant_id = rolled_up.tenant_id
-        and exceptions.due_month = rolled_up.due_month
+            and exceptions.due_month = rolled_up.due_month
     where coalesce(exceptions.exceptions, -1) <> coalesce(rolled_up.exceptions, -1)
         or coalesce(exceptions.expected_amount, -1) <> coalesce(rolled_up.expected_amount, -1)
         or coalesce(exceptions.billed_amount, -1) <> coalesce(rolled_up.billed_amount, -1)

@@ -16,7 +16,16 @@ balances as (
 
 )
 
-select *
+select
+    tenant_id,
+    customer_id,
+    contract_id,
+    currency,
+    revenue_month,
+    deferred_opening_amount,
+    previous_deferred_closing,
+    unbilled_opening_amount,
+    previous_unbilled_closing
 from balances
 where deferred_opening_amount <> coalesce(previous_deferred_closing, 0)
     or unbilled_opening_amount <> coalesce(previous_unbilled_closing, 0)

@@ -35,15 +35,19 @@
         {%- do uncovered.append(node.name) -%}
     {%- endfor -%}
 {%- endif -%}
-{%- set load_audit = api.Relation.create(database=target.database, schema='raw', identifier='load_audit') -%}
+{%- set load_audit = api.Relation.create(
+    database=target.database, schema='raw', identifier='load_audit'
+) -%}
 with
 
 kpi_rows as (
 
     {% for model in kpi_models %}
-    select '{{ model }}' as kpi_model, _batch_ids
-    from {{ ref(model) }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ model }}' as kpi_model,
+            _batch_ids
+        from {{ ref(model) }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -58,19 +62,27 @@ loaded_batches as (
 
 batch_ids as (
 
-    select kpi_model, unnest(string_split(_batch_ids, ', ')) as batch_id
+    select
+        kpi_model,
+        unnest(string_split(_batch_ids, ', ')) as batch_id
     from kpi_rows
     where _batch_ids <> ''
 
 )
 
-select kpi_model, _batch_ids as problem, 'no _batch_ids' as reason
+select
+    kpi_model,
+    _batch_ids as problem,
+    'no _batch_ids' as reason
 from kpi_rows
 where _batch_ids is null or _batch_ids = ''
 
 union all
 
-select distinct batch_ids.kpi_model, batch_ids.batch_id as problem, 'not a loaded batch' as reason
+select distinct
+    batch_ids.kpi_model,
+    batch_ids.batch_id as problem,
+    'not a loaded batch' as reason
 from batch_ids
 left join loaded_batches
     on batch_ids.batch_id = loaded_batches.batch_id

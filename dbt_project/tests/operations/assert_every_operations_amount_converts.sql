@@ -7,37 +7,59 @@ with
 
 needed as (
 
-    select distinct tenant_id, currency from {{ ref('stg_partners__partners') }}
+    select distinct
+        tenant_id,
+        currency
+    from {{ ref('stg_partners__partners') }}
     union
-    select distinct tenant_id, billing_currency from {{ ref('stg_crm__customers') }}
+    select distinct
+        tenant_id,
+        billing_currency
+    from {{ ref('stg_crm__customers') }}
     union
-    select distinct tenant_id, currency from {{ ref('stg_procurement__inventory_items') }}
+    select distinct
+        tenant_id,
+        currency
+    from {{ ref('stg_procurement__inventory_items') }}
 
 ),
 
 targets as (
 
-    select tenant_id, reporting_currency as to_currency from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency as to_currency
+    from {{ ref('stg_finance__tenants') }}
     union
-    select tenant_id, '{{ var("group_currency") }}' from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        '{{ var("group_currency") }}'
+    from {{ ref('stg_finance__tenants') }}
 
 ),
 
 months as (
 
-    select distinct tenant_id, rate_month from {{ ref('int_fx_rates_complete') }}
+    select distinct
+        tenant_id,
+        rate_month
+    from {{ ref('int_fx_rates_complete') }}
 
 )
 
-select needed.tenant_id, needed.currency, targets.to_currency, months.rate_month
+select
+    needed.tenant_id,
+    needed.currency,
+    targets.to_currency,
+    months.rate_month
 from needed
 inner join targets
-    on targets.tenant_id = needed.tenant_id
+    on needed.tenant_id = targets.tenant_id
 inner join months
-    on months.tenant_id = needed.tenant_id
+    on needed.tenant_id = months.tenant_id
 left join {{ ref('int_fx_rates_complete') }} as rates
-    on rates.tenant_id = needed.tenant_id
-    and rates.rate_month = months.rate_month
-    and rates.from_currency = needed.currency
-    and rates.to_currency = targets.to_currency
+    on needed.tenant_id = rates.tenant_id
+        and months.rate_month = rates.rate_month
+        and needed.currency = rates.from_currency
+        and targets.to_currency = rates.to_currency
 where rates.rate is null

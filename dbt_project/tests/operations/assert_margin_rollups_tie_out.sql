@@ -13,7 +13,8 @@ customer_months as (
         month_start,
         sum(margin_reporting) as margin_reporting,
         sum(margin_group) as margin_group,
-        sum(case when is_partner_sourced then margin_reporting else 0 end) as partner_margin_reporting
+        sum(case when is_partner_sourced then margin_reporting else 0 end)
+            as partner_margin_reporting
     from {{ ref('kpi_margin') }}
     group by 1, 2
 
@@ -21,7 +22,11 @@ customer_months as (
 
 by_segment as (
 
-    select tenant_id, month_start, sum(margin_reporting) as margin_reporting, sum(margin_group) as margin_group
+    select
+        tenant_id,
+        month_start,
+        sum(margin_reporting) as margin_reporting,
+        sum(margin_group) as margin_group
     from {{ ref('kpi_margin_by_segment') }}
     group by 1, 2
 
@@ -29,7 +34,10 @@ by_segment as (
 
 by_partner as (
 
-    select tenant_id, month_start, sum(margin_reporting) as margin_reporting
+    select
+        tenant_id,
+        month_start,
+        sum(margin_reporting) as margin_reporting
     from {{ ref('kpi_margin_by_partner') }}
     group by 1, 2
 
@@ -37,7 +45,9 @@ by_partner as (
 
 consolidated as (
 
-    select month_start, sum(margin_group) as margin_group
+    select
+        month_start,
+        sum(margin_group) as margin_group
     from {{ ref('kpi_margin_consolidated') }}
     group by 1
 
@@ -45,35 +55,46 @@ consolidated as (
 
 all_tenants as (
 
-    select month_start, sum(margin_group) as margin_group
+    select
+        month_start,
+        sum(margin_group) as margin_group
     from customer_months
     group by 1
 
 )
 
-select 'segment' as rollup, customer_months.tenant_id, customer_months.month_start
+select
+    'segment' as rollup_name,
+    customer_months.tenant_id,
+    customer_months.month_start
 from customer_months
 left join by_segment
-    on by_segment.tenant_id = customer_months.tenant_id
-    and by_segment.month_start = customer_months.month_start
+    on customer_months.tenant_id = by_segment.tenant_id
+        and customer_months.month_start = by_segment.month_start
 where by_segment.margin_reporting is null
     or by_segment.margin_reporting <> customer_months.margin_reporting
     or by_segment.margin_group <> customer_months.margin_group
 
 union all
 
-select 'partner' as rollup, customer_months.tenant_id, customer_months.month_start
+select
+    'partner' as rollup_name,
+    customer_months.tenant_id,
+    customer_months.month_start
 from customer_months
 left join by_partner
-    on by_partner.tenant_id = customer_months.tenant_id
-    and by_partner.month_start = customer_months.month_start
+    on customer_months.tenant_id = by_partner.tenant_id
+        and customer_months.month_start = by_partner.month_start
 where coalesce(by_partner.margin_reporting, 0) <> customer_months.partner_margin_reporting
 
 union all
 
-select 'consolidated' as rollup, 'ALL' as tenant_id, all_tenants.month_start
+select
+    'consolidated' as rollup_name,
+    'ALL' as tenant_id,
+    all_tenants.month_start
 from all_tenants
 left join consolidated
-    on consolidated.month_start = all_tenants.month_start
+    on all_tenants.month_start = consolidated.month_start
 where consolidated.margin_group is null
     or consolidated.margin_group <> all_tenants.margin_group

@@ -29,8 +29,8 @@ recomputed as (
         coalesce(sum(movements.quantity), 0) as expected_closing_quantity
     from positions
     left join movements
-        on movements.inventory_item_key = positions.inventory_item_key
-        and movements.moved_date <= positions.position_date
+        on positions.inventory_item_key = movements.inventory_item_key
+            and positions.position_date >= movements.moved_date
     group by 1, 2
 
 ),
@@ -42,7 +42,9 @@ with_previous as (
         month_start,
         opening_quantity,
         closing_quantity,
-        lag(closing_quantity) over (partition by inventory_item_key order by month_start) as previous_closing_quantity
+        lag(closing_quantity)
+            over (partition by inventory_item_key order by month_start)
+            as previous_closing_quantity
     from positions
 
 )
@@ -56,7 +58,7 @@ select
     with_previous.previous_closing_quantity
 from with_previous
 inner join recomputed
-    on recomputed.inventory_item_key = with_previous.inventory_item_key
-    and recomputed.month_start = with_previous.month_start
+    on with_previous.inventory_item_key = recomputed.inventory_item_key
+        and with_previous.month_start = recomputed.month_start
 where with_previous.closing_quantity <> recomputed.expected_closing_quantity
     or with_previous.opening_quantity <> coalesce(with_previous.previous_closing_quantity, 0)

@@ -40,13 +40,16 @@ tenant_months as (
         kpi_retention.active_customers,
         group_months.arr_group
     from kpi_retention
-    inner join (
-        select tenant_id, month_start, 12 * sum(mrr_group) as arr_group
+    inner join (  -- noqa: ST05
+        select
+            tenant_id,
+            month_start,
+            12 * sum(mrr_group) as arr_group
         from fct_mrr
         group by tenant_id, month_start
     ) as group_months
         on kpi_retention.tenant_id = group_months.tenant_id
-        and kpi_retention.month_start = group_months.month_start
+            and kpi_retention.month_start = group_months.month_start
 
 ),
 
@@ -84,7 +87,7 @@ dimension_differences as (
     from dimension_sums
     left join tenant_months
         on dimension_sums.tenant_id = tenant_months.tenant_id
-        and dimension_sums.month_start = tenant_months.month_start
+            and dimension_sums.month_start = tenant_months.month_start
     where coalesce(tenant_months.arr, -1) <> dimension_sums.arr
         or coalesce(tenant_months.arr_group, -1) <> dimension_sums.arr_group
         or (
@@ -103,7 +106,7 @@ missing_dimensions as (
     from tenant_months
     left join dimension_sums
         on tenant_months.tenant_id = dimension_sums.tenant_id
-        and tenant_months.month_start = dimension_sums.month_start
+            and tenant_months.month_start = dimension_sums.month_start
     -- a month without any recurring line has no row to split
     where tenant_months.arr <> 0 or tenant_months.arr_group <> 0
     group by tenant_months.tenant_id, tenant_months.month_start
@@ -120,7 +123,7 @@ cohort_differences as (
     from tenant_months
     left join cohort_sums
         on tenant_months.tenant_id = cohort_sums.tenant_id
-        and tenant_months.month_start = cohort_sums.month_start
+            and tenant_months.month_start = cohort_sums.month_start
     where coalesce(cohort_sums.retained_customers, 0) <> tenant_months.active_customers
 
 ),

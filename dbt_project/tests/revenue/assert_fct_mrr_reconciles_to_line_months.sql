@@ -8,7 +8,11 @@ with
 
 from_customers as (
 
-    select tenant_id, month_start, sum(mrr) as mrr, sum(mrr_group) as mrr_group
+    select
+        tenant_id,
+        month_start,
+        sum(mrr) as mrr,
+        sum(mrr_group) as mrr_group
     from {{ ref('fct_mrr') }}
     group by tenant_id, month_start
 
@@ -34,6 +38,6 @@ select
 from from_customers
 full outer join from_lines
     on from_customers.tenant_id = from_lines.tenant_id
-    and from_customers.month_start = from_lines.month_start
+        and from_customers.month_start = from_lines.month_start
 where coalesce(from_customers.mrr, 0) <> coalesce(from_lines.mrr, 0)
     or coalesce(from_customers.mrr_group, 0) <> coalesce(from_lines.mrr_group, 0)

@@ -33,9 +33,9 @@ tenant_sums as (
     select
         tenant_id,
         month_start,
-        {% for column in columns -%}
+    {% for column in columns -%}
         sum({{ column }}) as {{ column }}{{ ',' if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from kpi_mrr_bridge_by_segment
     group by tenant_id, month_start
 
@@ -45,9 +45,9 @@ group_sums as (
 
     select
         month_start,
-        {% for column in columns -%}
+    {% for column in columns -%}
         sum({{ column }}_group) as {{ column }}{{ ',' if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from kpi_mrr_bridge_by_segment
     group by month_start
 
@@ -62,11 +62,11 @@ tenant_differences as (
     from kpi_mrr_bridge
     full outer join tenant_sums
         on kpi_mrr_bridge.tenant_id = tenant_sums.tenant_id
-        and kpi_mrr_bridge.month_start = tenant_sums.month_start
+            and kpi_mrr_bridge.month_start = tenant_sums.month_start
     where {% for column in columns -%}
-        coalesce(kpi_mrr_bridge.{{ column }}, -1) <> coalesce(tenant_sums.{{ column }}, -1)
-        {{- ' or' if not loop.last }}
-        {% endfor %}
+            coalesce(kpi_mrr_bridge.{{ column }}, -1) <> coalesce(tenant_sums.{{ column }}, -1)
+            {{- ' or' if not loop.last }}
+    {% endfor %}
 
 ),
 
@@ -80,10 +80,10 @@ group_differences as (
     full outer join group_sums
         on kpi_mrr_bridge_consolidated.month_start = group_sums.month_start
     where {% for column in columns -%}
-        coalesce(kpi_mrr_bridge_consolidated.{{ column }}, -1)
+            coalesce(kpi_mrr_bridge_consolidated.{{ column }}, -1)
             <> coalesce(group_sums.{{ column }}, -1)
-        {{- ' or' if not loop.last }}
-        {% endfor %}
+            {{- ' or' if not loop.last }}
+    {% endfor %}
 
 ),
 

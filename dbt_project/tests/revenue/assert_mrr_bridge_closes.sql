@@ -11,17 +11,41 @@ with
 bridges as (
 
     select
-        'tenant' as bridge, tenant_id, month_start,
-        opening_mrr, new_mrr, expansion_mrr, reactivation_mrr, contraction_mrr, churned_mrr, closing_mrr,
-        opening_customers, new_customers, reactivation_customers, churned_customers, closing_customers
+        'tenant' as bridge,
+        tenant_id,
+        month_start,
+        opening_mrr,
+        new_mrr,
+        expansion_mrr,
+        reactivation_mrr,
+        contraction_mrr,
+        churned_mrr,
+        closing_mrr,
+        opening_customers,
+        new_customers,
+        reactivation_customers,
+        churned_customers,
+        closing_customers
     from {{ ref('kpi_mrr_bridge') }}
 
     union all
 
     select
-        'consolidated' as bridge, 'all' as tenant_id, month_start,
-        opening_mrr, new_mrr, expansion_mrr, reactivation_mrr, contraction_mrr, churned_mrr, closing_mrr,
-        opening_customers, new_customers, reactivation_customers, churned_customers, closing_customers
+        'consolidated' as bridge,
+        'all' as tenant_id,
+        month_start,
+        opening_mrr,
+        new_mrr,
+        expansion_mrr,
+        reactivation_mrr,
+        contraction_mrr,
+        churned_mrr,
+        closing_mrr,
+        opening_customers,
+        new_customers,
+        reactivation_customers,
+        churned_customers,
+        closing_customers
     from {{ ref('kpi_mrr_bridge_consolidated') }}
 
 ),
@@ -38,6 +62,8 @@ with_previous as (
 
 select *
 from with_previous
-where opening_mrr + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr <> closing_mrr
+where opening_mrr + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr
+    <> closing_mrr
     or opening_mrr <> previous_closing_mrr
-    or opening_customers + new_customers + reactivation_customers - churned_customers <> closing_customers
+    or opening_customers + new_customers + reactivation_customers - churned_customers
+    <> closing_customers

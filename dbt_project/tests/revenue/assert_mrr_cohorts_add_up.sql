@@ -41,7 +41,7 @@ final as (
     from kpi_retention
     left join members
         on kpi_retention.tenant_id = members.tenant_id
-        and kpi_retention.month_start = members.month_start
+            and kpi_retention.month_start = members.month_start
     where kpi_retention.cohort_customers <> coalesce(members.cohort_customers, 0)
         or kpi_retention.cohort_mrr_then <> coalesce(members.cohort_mrr_then, 0)
         or kpi_retention.cohort_mrr_now <> coalesce(members.cohort_mrr_now, 0)

@@ -32,9 +32,9 @@ tenant_sums as (
     select
         tenant_id,
         month_start,
-        {% for component in components -%}
+    {% for component in components -%}
         sum({{ component }}) as {{ component }}{{ ',' if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from kpi_retention_by_segment
     group by tenant_id, month_start
 
@@ -44,9 +44,9 @@ group_sums as (
 
     select
         month_start,
-        {% for component in components -%}
+    {% for component in components -%}
         sum({{ component }}_group) as {{ component }}{{ ',' if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from kpi_retention_by_segment
     group by month_start
 
@@ -61,11 +61,11 @@ tenant_differences as (
     from kpi_retention
     full outer join tenant_sums
         on kpi_retention.tenant_id = tenant_sums.tenant_id
-        and kpi_retention.month_start = tenant_sums.month_start
+            and kpi_retention.month_start = tenant_sums.month_start
     where {% for component in components -%}
-        coalesce(kpi_retention.{{ component }}, -1) <> coalesce(tenant_sums.{{ component }}, -1)
-        {{- ' or' if not loop.last }}
-        {% endfor %}
+            coalesce(kpi_retention.{{ component }}, -1) <> coalesce(tenant_sums.{{ component }}, -1)
+            {{- ' or' if not loop.last }}
+    {% endfor %}
 
 ),
 
@@ -79,10 +79,10 @@ group_differences as (
     full outer join group_sums
         on kpi_retention_consolidated.month_start = group_sums.month_start
     where {% for component in components -%}
-        coalesce(kpi_retention_consolidated.{{ component }}, -1)
+            coalesce(kpi_retention_consolidated.{{ component }}, -1)
             <> coalesce(group_sums.{{ component }}, -1)
-        {{- ' or' if not loop.last }}
-        {% endfor %}
+            {{- ' or' if not loop.last }}
+    {% endfor %}
 
 ),
 

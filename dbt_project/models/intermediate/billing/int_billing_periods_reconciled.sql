@@ -6,7 +6,7 @@
 
     Billed figures count every issued line, void ones included (a duplicate that was caught and
     voided was still issued); *_valid figures leave void invoices out. _batch_ids: the load
-    batches of the line item, its contract, the expected period and the invoices and lines.
+    batches of the line item, its contract, the expected period and the invoices and staged_lines.
 -#}
 with
 
@@ -28,33 +28,47 @@ contracts as (
 
 ),
 
+stg_billing__invoice_lines as (
+
+    select * from {{ ref('stg_billing__invoice_lines') }}
+
+),
+
+stg_billing__invoices as (
+
+    select * from {{ ref('stg_billing__invoices') }}
+
+),
+
 invoice_lines as (
 
     select
-        lines.tenant_id,
-        lines.line_item_id,
-        lines.subscription_line_item_key,
-        lines.period_start,
-        lines.period_end,
-        lines.invoice_line_id,
-        lines.invoice_id,
-        lines.quantity,
-        lines.unit_price,
-        lines.amount,
+        staged_lines.tenant_id,
+        staged_lines.line_item_id,
+        staged_lines.subscription_line_item_key,
+        staged_lines.period_start,
+        staged_lines.period_end,
+        staged_lines.invoice_line_id,
+        staged_lines.invoice_id,
+        staged_lines.quantity,
+        staged_lines.unit_price,
+        staged_lines.amount,
         invoices.invoice_date,
         case when invoices.status = 'void' then 1 else 0 end as is_void,
-        {{ batch_ids_concat(['lines._batch_id', 'invoices._batch_id']) }} as _batch_ids,
+        {{ batch_ids_concat(['staged_lines._batch_id', 'invoices._batch_id']) }} as _batch_ids,
         row_number() over (
-            partition by lines.tenant_id, lines.line_item_id, lines.period_start
-            order by invoices.invoice_date, lines.invoice_id, lines.invoice_line_id
+            partition by
+                staged_lines.tenant_id, staged_lines.line_item_id, staged_lines.period_start
+            order by invoices.invoice_date, staged_lines.invoice_id, staged_lines.invoice_line_id
         ) as issue_order,
         count(*) over (
-            partition by lines.tenant_id, lines.line_item_id, lines.period_start
+            partition by
+                staged_lines.tenant_id, staged_lines.line_item_id, staged_lines.period_start
         ) as issue_count
-    from {{ ref('stg_billing__invoice_lines') }} as lines
-    inner join {{ ref('stg_billing__invoices') }} as invoices
-        on lines.invoice_key = invoices.invoice_key
-    where lines.line_item_id is not null
+    from stg_billing__invoice_lines as staged_lines
+    inner join stg_billing__invoices as invoices
+        on staged_lines.invoice_key = invoices.invoice_key
+    where staged_lines.line_item_id is not null
         and invoices.invoice_date <= {{ as_of_date() }}
 
 ),
@@ -93,12 +107,13 @@ matched as (
     select
         coalesce(expected.tenant_id, billed.tenant_id) as tenant_id,
         coalesce(expected.line_item_id, billed.line_item_id) as line_item_id,
-        coalesce(expected.subscription_line_item_key, billed.subscription_line_item_key) as subscription_line_item_key,
+        coalesce(expected.subscription_line_item_key, billed.subscription_line_item_key)
+            as subscription_line_item_key,
         coalesce(expected.period_start, billed.period_start) as period_start,
         coalesce(expected.period_end, billed.period_end) as period_end,
         expected.due_date as expected_due_date,
         expected.milestone_id,
-        case when expected.expected_billing_key is not null then true else false end as is_expected,
+        coalesce(expected.expected_billing_key is not null, false) as is_expected,
         coalesce(expected.is_due, false) as is_due,
         expected.quantity as expected_quantity,
         expected.unit_price as expected_unit_price,
@@ -123,15 +138,18 @@ matched as (
     from expected
     full outer join billed
         on expected.tenant_id = billed.tenant_id
-        and expected.line_item_id = billed.line_item_id
-        and expected.period_start = billed.period_start
+            and expected.line_item_id = billed.line_item_id
+            and expected.period_start = billed.period_start
 
 ),
 
 final as (
 
     select
-        {{ generate_surrogate_key(['matched.tenant_id', 'matched.line_item_id', 'matched.period_start']) }} as billing_period_key,
+        {{ generate_surrogate_key([
+            'matched.tenant_id', 'matched.line_item_id', 'matched.period_start'
+        ]) }}
+            as billing_period_key,
         matched.subscription_line_item_key,
         line_items.contract_key,
         line_items.customer_key,
@@ -151,7 +169,11 @@ final as (
         matched.period_end,
         -- when the period should have been invoiced (billed-only periods: their period start)
         coalesce(matched.expected_due_date, matched.period_start) as due_date,
-        cast({{ dbt.date_trunc('month', 'coalesce(matched.expected_due_date, matched.period_start)') }} as date) as due_month,
+        cast(
+            {{ dbt.date_trunc(
+                'month', 'coalesce(matched.expected_due_date, matched.period_start)'
+            ) }} as date
+        ) as due_month,
         matched.milestone_id,
         matched.is_expected,
         matched.is_due,

@@ -50,8 +50,8 @@ recurring_lines as (
         line_items.*,
         {{ billing_period_months('billing_period') }} as months_per_period
     from line_items
-    where billing_model = 'recurring'
-        and start_date <= {{ as_of_date() }}
+    where line_items.billing_model = 'recurring'
+        and line_items.start_date <= {{ as_of_date() }}
 
 ),
 
@@ -61,8 +61,18 @@ recurring as (
         recurring_lines.subscription_line_item_key,
         recurring_lines.tenant_id,
         recurring_lines.line_item_id,
-        cast({{ dbt.dateadd('month', 'spine.n * recurring_lines.months_per_period', 'recurring_lines.start_date') }} as date) as period_start,
-        cast({{ dbt.dateadd('month', '(spine.n + 1) * recurring_lines.months_per_period', 'recurring_lines.start_date') }} as date) as period_end,
+        cast(
+            {{ dbt.dateadd(
+                'month', 'spine.n * recurring_lines.months_per_period',
+                'recurring_lines.start_date'
+            ) }} as date
+        ) as period_start,
+        cast(
+            {{ dbt.dateadd(
+                'month', '(spine.n + 1) * recurring_lines.months_per_period',
+                'recurring_lines.start_date'
+            ) }} as date
+        ) as period_end,
         recurring_lines.quantity,
         cast(null as {{ dbt.type_string() }}) as milestone_id,
         cast(null as {{ dbt.type_string() }}) as _batch_ids
@@ -146,23 +156,51 @@ milestone_periods as (
 periods as (
 
     select
-        subscription_line_item_key, tenant_id, line_item_id, period_start, period_end,
-        quantity, milestone_id, due_date, _batch_ids
+        subscription_line_item_key,
+        tenant_id,
+        line_item_id,
+        period_start,
+        period_end,
+        quantity,
+        milestone_id,
+        due_date,
+        _batch_ids
     from recurring_periods
     union all
     select
-        subscription_line_item_key, tenant_id, line_item_id, period_start, period_end,
-        quantity, milestone_id, due_date, _batch_ids
+        subscription_line_item_key,
+        tenant_id,
+        line_item_id,
+        period_start,
+        period_end,
+        quantity,
+        milestone_id,
+        due_date,
+        _batch_ids
     from usage_periods
     union all
     select
-        subscription_line_item_key, tenant_id, line_item_id, period_start, period_end,
-        quantity, milestone_id, due_date, _batch_ids
+        subscription_line_item_key,
+        tenant_id,
+        line_item_id,
+        period_start,
+        period_end,
+        quantity,
+        milestone_id,
+        due_date,
+        _batch_ids
     from one_time_periods
     union all
     select
-        subscription_line_item_key, tenant_id, line_item_id, period_start, period_end,
-        quantity, milestone_id, due_date, _batch_ids
+        subscription_line_item_key,
+        tenant_id,
+        line_item_id,
+        period_start,
+        period_end,
+        quantity,
+        milestone_id,
+        due_date,
+        _batch_ids
     from milestone_periods
 
 ),
@@ -170,7 +208,10 @@ periods as (
 final as (
 
     select
-        {{ generate_surrogate_key(['periods.tenant_id', 'periods.line_item_id', 'periods.period_start']) }} as expected_billing_key,
+        {{ generate_surrogate_key([
+            'periods.tenant_id', 'periods.line_item_id', 'periods.period_start'
+        ]) }}
+            as expected_billing_key,
         periods.subscription_line_item_key,
         line_items.contract_key,
         line_items.customer_key,
@@ -191,7 +232,10 @@ final as (
         periods.quantity,
         line_items.unit_price,
         line_items.discount_pct,
-        {{ billing_line_amount('periods.quantity', 'line_items.unit_price', 'line_items.discount_pct') }} as expected_amount,
+        {{ billing_line_amount(
+            'periods.quantity', 'line_items.unit_price', 'line_items.discount_pct'
+        ) }}
+            as expected_amount,
         {{ batch_ids_concat(['periods._batch_ids', 'line_items._batch_id']) }} as _batch_ids
     from periods
     inner join line_items

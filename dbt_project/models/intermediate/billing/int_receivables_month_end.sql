@@ -22,18 +22,37 @@ write_offs as (
 
 ),
 
+int_days_spined as (
+
+    select * from {{ ref('int_days_spined') }}
+
+),
+
+stg_billing__payments as (
+
+    select * from {{ ref('stg_billing__payments') }}
+
+),
+
+stg_billing__credit_notes as (
+
+    select * from {{ ref('stg_billing__credit_notes') }}
+
+),
+
 month_ends as (
 
     select
         month_start,
         case
-            when cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'month_start')) }} as date) > {{ as_of_date() }}
+            when cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'month_start')) }} as date)
+                > {{ as_of_date() }}
                 then {{ as_of_date() }}
             else cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'month_start')) }} as date)
         end as month_end
     from (
         select distinct month_start
-        from {{ ref('dim_date') }}
+        from int_days_spined
         where month_start <= {{ as_of_date() }}
     ) as months
 
@@ -59,7 +78,7 @@ invoice_month_ends as (
         on invoices.invoice_date <= month_ends.month_end
     left join write_offs
         on invoices.tenant_id = write_offs.tenant_id
-        and invoices.invoice_id = write_offs.invoice_id
+            and invoices.invoice_id = write_offs.invoice_id
     where write_offs.written_off_date is null
         or write_offs.written_off_date > month_ends.month_end
 
@@ -73,9 +92,9 @@ paid as (
         sum(payments.amount) as paid_amount,
         {{ batch_ids_agg('payments._batch_id') }} as _batch_ids
     from invoice_month_ends
-    inner join {{ ref('stg_billing__payments') }} as payments
+    inner join stg_billing__payments as payments
         on invoice_month_ends.invoice_key = payments.invoice_key
-        and payments.received_date <= invoice_month_ends.month_end
+            and invoice_month_ends.month_end >= payments.received_date
     where payments.status = 'succeeded'
     group by invoice_month_ends.invoice_key, invoice_month_ends.month_start
 
@@ -89,9 +108,9 @@ credited as (
         sum(credit_notes.amount) as credited_amount,
         {{ batch_ids_agg('credit_notes._batch_id') }} as _batch_ids
     from invoice_month_ends
-    inner join {{ ref('stg_billing__credit_notes') }} as credit_notes
+    inner join stg_billing__credit_notes as credit_notes
         on invoice_month_ends.invoice_key = credit_notes.invoice_key
-        and credit_notes.issued_date <= invoice_month_ends.month_end
+            and invoice_month_ends.month_end >= credit_notes.issued_date
     where credit_notes.status <> 'void'
     group by invoice_month_ends.invoice_key, invoice_month_ends.month_start
 
@@ -104,16 +123,19 @@ balances as (
         coalesce(paid.paid_amount, 0) as paid_amount,
         coalesce(credited.credited_amount, 0) as credited_amount,
         invoice_month_ends.total_amount
-            - coalesce(paid.paid_amount, 0)
-            - coalesce(credited.credited_amount, 0) as open_amount,
-        {{ batch_ids_concat(['invoice_month_ends._batch_id', 'paid._batch_ids', 'credited._batch_ids']) }} as _batch_ids
+        - coalesce(paid.paid_amount, 0)
+        - coalesce(credited.credited_amount, 0) as open_amount,
+        {{ batch_ids_concat([
+            'invoice_month_ends._batch_id', 'paid._batch_ids', 'credited._batch_ids'
+        ]) }}
+            as _batch_ids
     from invoice_month_ends
     left join paid
         on invoice_month_ends.invoice_key = paid.invoice_key
-        and invoice_month_ends.month_start = paid.month_start
+            and invoice_month_ends.month_start = paid.month_start
     left join credited
         on invoice_month_ends.invoice_key = credited.invoice_key
-        and invoice_month_ends.month_start = credited.month_start
+            and invoice_month_ends.month_start = credited.month_start
 
 ),
 

@@ -26,25 +26,37 @@ line_items as (
 
 ),
 
+stg_billing__invoice_lines as (
+
+    select * from {{ ref('stg_billing__invoice_lines') }}
+
+),
+
+stg_billing__invoices as (
+
+    select * from {{ ref('stg_billing__invoices') }}
+
+),
+
 ad_hoc_lines as (
 
     select
-        lines.invoice_line_key,
+        staged_lines.invoice_line_key,
         invoices.contract_key,
         invoices.customer_key,
-        lines.tenant_id,
-        lines.invoice_line_id,
+        staged_lines.tenant_id,
+        staged_lines.invoice_line_id,
         invoices.contract_id,
         invoices.customer_id,
-        lines.product_id,
+        staged_lines.product_id,
         invoices.currency,
-        lines.period_start,
-        lines.amount,
-        {{ batch_ids_concat(['lines._batch_id', 'invoices._batch_id']) }} as _batch_ids
-    from {{ ref('stg_billing__invoice_lines') }} as lines
-    inner join {{ ref('stg_billing__invoices') }} as invoices
-        on lines.invoice_key = invoices.invoice_key
-    where lines.line_item_id is null
+        staged_lines.period_start,
+        staged_lines.amount,
+        {{ batch_ids_concat(['staged_lines._batch_id', 'invoices._batch_id']) }} as _batch_ids
+    from stg_billing__invoice_lines as staged_lines
+    inner join stg_billing__invoices as invoices
+        on staged_lines.invoice_key = invoices.invoice_key
+    where staged_lines.line_item_id is null
         and invoices.status <> 'void'
         and invoices.invoice_date <= {{ as_of_date() }}
 

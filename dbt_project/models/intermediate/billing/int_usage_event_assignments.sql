@@ -26,11 +26,11 @@ usage_events as (
 ),
 
 {% if is_incremental() %}
-cutoff as (
+    cutoff as (
 
-    {{ billing_loaded_after(this) }}
+        {{ billing_loaded_after(this) }}
 
-),
+    ),
 {% endif %}
 
 final as (
@@ -42,19 +42,19 @@ final as (
         usage_events.subscription_line_item_key,
         cast(usage_events.occurred_at as date) as usage_date,
         {% if is_incremental() %}
-        previous.subscription_line_item_key as previous_subscription_line_item_key,
-        previous.usage_date as previous_usage_date,
+            previous.subscription_line_item_key as previous_subscription_line_item_key,
+            previous.usage_date as previous_usage_date,
         {% else %}
-        cast(null as {{ dbt.type_string() }}) as previous_subscription_line_item_key,
-        cast(null as date) as previous_usage_date,
+            cast(null as {{ dbt.type_string() }}) as previous_subscription_line_item_key,
+            cast(null as date) as previous_usage_date,
         {% endif %}
         usage_events._loaded_at
     from usage_events
     {% if is_incremental() %}
-    cross join cutoff
-    left join {{ this }} as previous
-        on usage_events.usage_event_key = previous.usage_event_key
-    where usage_events._loaded_at > cutoff.loaded_after
+        cross join cutoff
+        left join {{ this }} as previous
+            on usage_events.usage_event_key = previous.usage_event_key
+        where usage_events._loaded_at > cutoff.loaded_after
     {% endif %}
 
 )

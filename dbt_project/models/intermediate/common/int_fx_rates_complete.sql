@@ -16,17 +16,36 @@
 -#}
 with
 
+int_fx_rates_monthly as (
+
+    select * from {{ ref('int_fx_rates_monthly') }}
+
+),
+
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
 monthly as (
 
-    select tenant_id, rate_month, from_currency, to_currency, rate
-    from {{ ref('int_fx_rates_monthly') }}
+    select
+        tenant_id,
+        rate_month,
+        from_currency,
+        to_currency,
+        rate
+    from int_fx_rates_monthly
 
 ),
 
 tenants as (
 
-    select tenant_id, reporting_currency
-    from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 
@@ -68,8 +87,8 @@ candidates as (
     from monthly as from_leg
     inner join monthly as to_leg
         on from_leg.tenant_id = to_leg.tenant_id
-        and from_leg.rate_month = to_leg.rate_month
-        and from_leg.to_currency = to_leg.to_currency
+            and from_leg.rate_month = to_leg.rate_month
+            and from_leg.to_currency = to_leg.to_currency
     where from_leg.to_currency = '{{ var("group_currency") }}'
         and from_leg.from_currency <> to_leg.from_currency
         and from_leg.from_currency <> '{{ var("group_currency") }}'
@@ -82,17 +101,19 @@ candidates as (
         to_reporting.rate_month,
         to_reporting.from_currency,
         reporting_to_group.to_currency,
-        cast(cast(to_reporting.rate * reporting_to_group.rate as decimal(18, 8)) as decimal(28, 12)) as rate,
+        cast(
+            cast(to_reporting.rate * reporting_to_group.rate as decimal(18, 8)) as decimal(28, 12)
+        ) as rate,
         'cross_via_reporting_currency' as rate_method,
         4 as preference
     from monthly as to_reporting
     inner join tenants
         on to_reporting.tenant_id = tenants.tenant_id
-        and to_reporting.to_currency = tenants.reporting_currency
+            and to_reporting.to_currency = tenants.reporting_currency
     inner join monthly as reporting_to_group
         on to_reporting.tenant_id = reporting_to_group.tenant_id
-        and to_reporting.rate_month = reporting_to_group.rate_month
-        and to_reporting.to_currency = reporting_to_group.from_currency
+            and to_reporting.rate_month = reporting_to_group.rate_month
+            and to_reporting.to_currency = reporting_to_group.from_currency
     where reporting_to_group.to_currency = '{{ var("group_currency") }}'
         and to_reporting.from_currency <> to_reporting.to_currency
         and to_reporting.from_currency <> '{{ var("group_currency") }}'

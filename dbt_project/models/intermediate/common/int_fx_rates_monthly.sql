@@ -6,10 +6,33 @@
 -#}
 with
 
+stg_finance__fx_rates as (
+
+    select * from {{ ref('stg_finance__fx_rates') }}
+
+),
+
+int_days_spined as (
+
+    select * from {{ ref('int_days_spined') }}
+
+),
+
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
 published as (
 
-    select tenant_id, rate_month, from_currency, to_currency, rate
-    from {{ ref('stg_finance__fx_rates') }}
+    select
+        tenant_id,
+        rate_month,
+        from_currency,
+        to_currency,
+        rate
+    from stg_finance__fx_rates
     where from_currency <> to_currency
 
 ),
@@ -17,14 +40,18 @@ published as (
 months as (
 
     select distinct month_start as rate_month
-    from {{ ref('dim_date') }}
+    from int_days_spined
     where month_start <= {{ as_of_date() }}
 
 ),
 
 pairs as (
 
-    select tenant_id, from_currency, to_currency, min(rate_month) as first_month
+    select
+        tenant_id,
+        from_currency,
+        to_currency,
+        min(rate_month) as first_month
     from published
     group by tenant_id, from_currency, to_currency
 
@@ -44,22 +71,31 @@ carried_forward as (
         ) as recency
     from pairs
     inner join months
-        on months.rate_month >= pairs.first_month
+        on pairs.first_month <= months.rate_month
     inner join published
-        on published.tenant_id = pairs.tenant_id
-        and published.from_currency = pairs.from_currency
-        and published.to_currency = pairs.to_currency
-        and published.rate_month <= months.rate_month
+        on pairs.tenant_id = published.tenant_id
+            and pairs.from_currency = published.from_currency
+            and pairs.to_currency = published.to_currency
+            and months.rate_month >= published.rate_month
 
 ),
 
 currencies as (
 
-    select tenant_id, from_currency as currency from pairs
+    select
+        tenant_id,
+        from_currency as currency
+    from pairs
     union
-    select tenant_id, to_currency from pairs
+    select
+        tenant_id,
+        to_currency
+    from pairs
     union
-    select tenant_id, reporting_currency from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 

@@ -31,15 +31,17 @@ monthly_amounts as (
         sum(
             cast(line_items.quantity as {{ operations_type_double() }}) * line_items.unit_price
             * (100 - coalesce(line_items.discount_pct, 0)) / 100
-            / case line_items.billing_period when 'annual' then 12 when 'quarterly' then 3 else 1 end
+            / case line_items.billing_period
+                when 'annual' then 12 when 'quarterly' then 3 else 1
+            end
         ) as monthly_recurring_amount,
         {{ batch_ids_agg('line_items._batch_id') }} as _batch_ids
     from contracts
     inner join line_items
-        on line_items.tenant_id = contracts.tenant_id
-        and line_items.contract_id = contracts.contract_id
-        and line_items.start_date <= contracts.start_date
-        and (line_items.end_date is null or line_items.end_date > contracts.start_date)
+        on contracts.tenant_id = line_items.tenant_id
+            and contracts.contract_id = line_items.contract_id
+            and contracts.start_date >= line_items.start_date
+            and (line_items.end_date is null or contracts.start_date < line_items.end_date)
     group by 1, 2
 
 ),
@@ -60,8 +62,8 @@ final as (
         {{ batch_ids_concat(['contracts._batch_id', 'monthly_amounts._batch_ids']) }} as _batch_ids
     from contracts
     left join monthly_amounts
-        on monthly_amounts.tenant_id = contracts.tenant_id
-        and monthly_amounts.contract_id = contracts.contract_id
+        on contracts.tenant_id = monthly_amounts.tenant_id
+            and contracts.contract_id = monthly_amounts.contract_id
 
 )
 

@@ -7,6 +7,18 @@
 -#}
 with
 
+stg_billing__invoices as (
+
+    select * from {{ ref('stg_billing__invoices') }}
+
+),
+
+stg_billing__credit_notes as (
+
+    select * from {{ ref('stg_billing__credit_notes') }}
+
+),
+
 invoices as (
 
     select
@@ -17,7 +29,7 @@ invoices as (
         status,
         subtotal,
         _batch_id
-    from {{ ref('stg_billing__invoices') }}
+    from stg_billing__invoices
     where invoice_date <= {{ as_of_date() }}
 
 ),
@@ -31,7 +43,7 @@ credit_notes as (
         currency,
         amount,
         _batch_id
-    from {{ ref('stg_billing__credit_notes') }}
+    from stg_billing__credit_notes
     where status <> 'void'
         and issued_date <= {{ as_of_date() }}
 
@@ -40,7 +52,10 @@ credit_notes as (
 documents as (
 
     select
-        tenant_id, customer_id, month_start, currency,
+        tenant_id,
+        customer_id,
+        month_start,
+        currency,
         case when status <> 'void' then subtotal else 0 end as invoiced_amount,
         case when status = 'void' then subtotal else 0 end as void_invoiced_amount,
         cast(0 as decimal(18, 2)) as credited_amount,
@@ -52,7 +67,10 @@ documents as (
     union all
 
     select
-        tenant_id, customer_id, month_start, currency,
+        tenant_id,
+        customer_id,
+        month_start,
+        currency,
         cast(0 as decimal(18, 2)) as invoiced_amount,
         cast(0 as decimal(18, 2)) as void_invoiced_amount,
         amount as credited_amount,

@@ -15,6 +15,12 @@ deployments as (
 
 ),
 
+stg_billing__subscription_line_items as (
+
+    select * from {{ ref('stg_billing__subscription_line_items') }}
+
+),
+
 line_items as (
 
     select
@@ -22,7 +28,7 @@ line_items as (
         start_date,
         end_date,
         _batch_id
-    from {{ ref('stg_billing__subscription_line_items') }}
+    from stg_billing__subscription_line_items
 
 ),
 
@@ -35,14 +41,15 @@ joined as (
         deployments.line_item_id,
         deployments.status,
         deployments.committed_date,
-        case when deployments.deployed_date <= {{ as_of_date() }} then deployments.deployed_date end as deployed_date,
+        case when deployments.deployed_date <= {{ as_of_date() }} then deployments.deployed_date end
+            as deployed_date,
         line_items.subscription_line_item_key as billing_line_item_key,
         line_items.start_date as billing_start_date,
         line_items.end_date as billing_end_date,
         {{ batch_ids_concat(['deployments._batch_id', 'line_items._batch_id']) }} as _batch_ids
     from deployments
     left join line_items
-        on line_items.subscription_line_item_key = deployments.subscription_line_item_key
+        on deployments.subscription_line_item_key = line_items.subscription_line_item_key
 
 ),
 
@@ -58,18 +65,17 @@ final as (
         deployed_date,
         billing_start_date,
         billing_end_date,
-        case when deployed_date is not null then true else false end as is_deployed,
+        coalesce(deployed_date is not null, false) as is_deployed,
         case
             when deployed_date is null then null
             when billing_line_item_key is null then 'no_billing_line_item'
             when billing_start_date > deployed_date then 'billing_starts_after_deployment'
         end as not_billing_reason,
-        case
-            when deployed_date is not null
-                and (billing_line_item_key is null or billing_start_date > deployed_date)
-                then true
-            else false
-        end as is_not_billing,
+        coalesce(
+            deployed_date is not null
+            and (billing_line_item_key is null or billing_start_date > deployed_date),
+            false
+        ) as is_not_billing,
         case
             when deployed_date is not null
                 and (billing_line_item_key is null or billing_start_date > {{ as_of_date() }})

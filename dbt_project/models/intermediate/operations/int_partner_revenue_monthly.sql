@@ -15,16 +15,36 @@ revenue as (
 
 ),
 
+stg_crm__customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
+
+),
+
+stg_partners__partners as (
+
+    select * from {{ ref('stg_partners__partners') }}
+
+),
+
 customers as (
 
-    select tenant_id, customer_id, partner_id from {{ ref('stg_crm__customers') }}
+    select
+        tenant_id,
+        customer_id,
+        partner_id
+    from stg_crm__customers
     where partner_id is not null
 
 ),
 
 partners as (
 
-    select tenant_id, partner_id, currency from {{ ref('stg_partners__partners') }}
+    select
+        tenant_id,
+        partner_id,
+        currency
+    from stg_partners__partners
 
 ),
 
@@ -43,11 +63,11 @@ per_currency as (
         {{ batch_ids_agg('revenue._batch_ids') }} as _batch_ids
     from revenue
     inner join customers
-        on customers.tenant_id = revenue.tenant_id
-        and customers.customer_id = revenue.customer_id
+        on revenue.tenant_id = customers.tenant_id
+            and revenue.customer_id = customers.customer_id
     inner join partners
-        on partners.tenant_id = customers.tenant_id
-        and partners.partner_id = customers.partner_id
+        on customers.tenant_id = partners.tenant_id
+            and customers.partner_id = partners.partner_id
     group by 1, 2, 3, 4, 5
 
 ),
@@ -56,10 +76,15 @@ converted as (
 
     select
         per_currency.*,
-        {{ fx_convert_amount('per_currency.invoiced_amount', 'to_partner.rate') }} as invoiced_amount_partner_currency,
-        {{ fx_convert_amount('per_currency.void_invoiced_amount', 'to_partner.rate') }} as void_amount_partner_currency
+        {{ fx_convert_amount('per_currency.invoiced_amount', 'to_partner.rate') }}
+            as invoiced_amount_partner_currency,
+        {{ fx_convert_amount('per_currency.void_invoiced_amount', 'to_partner.rate') }}
+            as void_amount_partner_currency
     from per_currency
-    {{ fx_join_rate('to_partner', 'per_currency.tenant_id', 'per_currency.month_start', 'per_currency.invoice_currency', 'per_currency.partner_currency', cap_at_as_of_month=true) }}
+    {{ fx_join_rate(
+        'to_partner', 'per_currency.tenant_id', 'per_currency.month_start',
+        'per_currency.invoice_currency', 'per_currency.partner_currency', cap_at_as_of_month=true
+    ) }}
 
 ),
 

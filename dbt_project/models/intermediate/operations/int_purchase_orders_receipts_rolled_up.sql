@@ -13,6 +13,12 @@ purchase_orders as (
 
 ),
 
+stg_procurement__receipts as (
+
+    select * from {{ ref('stg_procurement__receipts') }}
+
+),
+
 receipts as (
 
     select
@@ -28,7 +34,7 @@ receipts as (
             order by received_date, receipt_id
             rows between unbounded preceding and current row
         ) as cumulative_quantity_received
-    from {{ ref('stg_procurement__receipts') }}
+    from stg_procurement__receipts
     where received_date <= {{ as_of_date() }}
 
 ),
@@ -44,12 +50,13 @@ rolled_up as (
         sum(receipts.quantity_received) as quantity_received,
         sum(receipts.quantity_rejected) as quantity_rejected,
         min(case when receipts.cumulative_quantity_received >= purchase_orders.quantity
-            then receipts.received_date end) as fully_received_date,
+                then receipts.received_date
+        end) as fully_received_date,
         {{ batch_ids_agg('receipts._batch_id') }} as _batch_ids
     from receipts
     inner join purchase_orders
-        on purchase_orders.tenant_id = receipts.tenant_id
-        and purchase_orders.po_id = receipts.po_id
+        on receipts.tenant_id = purchase_orders.tenant_id
+            and receipts.po_id = purchase_orders.po_id
     group by 1, 2
 
 ),
@@ -66,7 +73,8 @@ final as (
         coalesce(rolled_up.quantity_received, 0) as quantity_received,
         coalesce(rolled_up.quantity_rejected, 0) as quantity_rejected,
         case when purchase_orders.quantity > coalesce(rolled_up.quantity_received, 0)
-            then purchase_orders.quantity - coalesce(rolled_up.quantity_received, 0) else 0
+                then purchase_orders.quantity - coalesce(rolled_up.quantity_received, 0)
+            else 0
         end as quantity_outstanding,
         rolled_up.first_received_date,
         rolled_up.last_received_date,
@@ -90,8 +98,8 @@ final as (
         {{ batch_ids_concat(['purchase_orders._batch_id', 'rolled_up._batch_ids']) }} as _batch_ids
     from purchase_orders
     left join rolled_up
-        on rolled_up.tenant_id = purchase_orders.tenant_id
-        and rolled_up.po_id = purchase_orders.po_id
+        on purchase_orders.tenant_id = rolled_up.tenant_id
+            and purchase_orders.po_id = rolled_up.po_id
     where purchase_orders.ordered_date <= {{ as_of_date() }}
 
 )

@@ -5,7 +5,7 @@
     (mrr-playbook's spine, carried on to the as-of month instead of stopping one month after
     the last active month.)
 
-    MRR is the sum of the line months (fct_subscription_line_months) in the reporting
+    MRR is the sum of the line months (int_subscription_line_months_converted) in the reporting
     currency, the group currency and - when all of the customer's recurring lines share one
     currency - the original currency; zero in months without an active line. `_batch_ids`
     lists the load batches of the line items behind the month (lineage).
@@ -14,14 +14,20 @@ with
 
 line_months as (
 
-    select * from {{ ref('fct_subscription_line_months') }}
+    select * from {{ ref('int_subscription_line_months_converted') }}
+
+),
+
+int_days_spined as (
+
+    select * from {{ ref('int_days_spined') }}
 
 ),
 
 months as (
 
     select distinct month_start
-    from {{ ref('dim_date') }}
+    from int_days_spined
     where month_start <= {{ as_of_date() }}
 
 ),
@@ -77,14 +83,15 @@ spine as (
         months.month_start
     from first_months
     inner join months
-        on months.month_start >= first_months.first_mrr_month
+        on first_months.first_mrr_month <= months.month_start
 
 ),
 
 final as (
 
     select
-        {{ generate_surrogate_key(['spine.tenant_id', 'spine.customer_id', 'spine.month_start']) }} as customer_month_key,
+        {{ generate_surrogate_key(['spine.tenant_id', 'spine.customer_id', 'spine.month_start']) }}
+            as customer_month_key,
         customer_currencies.customer_key,
         spine.tenant_id,
         spine.customer_id,
@@ -104,11 +111,11 @@ final as (
     from spine
     inner join customer_currencies
         on spine.tenant_id = customer_currencies.tenant_id
-        and spine.customer_id = customer_currencies.customer_id
+            and spine.customer_id = customer_currencies.customer_id
     left join customer_month_amounts as amounts
         on spine.tenant_id = amounts.tenant_id
-        and spine.customer_id = amounts.customer_id
-        and spine.month_start = amounts.month_start
+            and spine.customer_id = amounts.customer_id
+            and spine.month_start = amounts.month_start
 
 )
 

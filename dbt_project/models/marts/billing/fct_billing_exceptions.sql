@@ -26,30 +26,36 @@ flagged as (
 
     select
         periods.*,
-        case
-            when is_expected and is_due and invoice_line_count = 0 then true else false
-        end as is_missed_invoice,
-        case when invoice_line_count > 1 then true else false end as is_duplicate_invoice,
-        case
-            when invoice_line_count > 0 and not is_expected
-                and (
-                    period_start < line_start_date
-                    or (
-                        billing_model = 'recurring'
-                        and (service_activated_date is null or period_start < service_activated_date)
+        coalesce(
+            periods.is_expected and periods.is_due and periods.invoice_line_count = 0, false
+        ) as is_missed_invoice,
+        coalesce(periods.invoice_line_count > 1, false) as is_duplicate_invoice,
+        coalesce(
+            periods.invoice_line_count > 0
+            and not periods.is_expected
+            and (
+                periods.period_start < periods.line_start_date
+                or (
+                    periods.billing_model = 'recurring'
+                    and (
+                        periods.service_activated_date is null
+                        or periods.period_start < periods.service_activated_date
                     )
                 )
-                then true
-            else false
-        end as is_billed_before_activation,
+            ),
+            false
+        ) as is_billed_before_activation,
+        coalesce(
+            periods.invoice_line_count > 0
+            and periods.is_expected
+            and (
+                periods.billed_unit_price_min <> periods.expected_unit_price
+                or periods.billed_unit_price_max <> periods.expected_unit_price
+            ),
+            false
+        ) as is_wrong_price,
         case
-            when invoice_line_count > 0 and is_expected
-                and (billed_unit_price_min <> expected_unit_price or billed_unit_price_max <> expected_unit_price)
-                then true
-            else false
-        end as is_wrong_price,
-        case
-            when invoice_line_count > 0 and is_expected
+            when periods.invoice_line_count > 0 and periods.is_expected
                 and {{ dbt.datediff('due_date', 'first_invoice_date', 'day') }} > 30
                 then true
             else false
@@ -62,17 +68,22 @@ classified as (
 
     select
         flagged.*,
+        coalesce(
+            flagged.is_expected
+            and flagged.invoice_line_count = 1
+            and not flagged.is_wrong_price
+            and flagged.first_amount < flagged.expected_amount,
+            false
+        ) as is_under_billing,
         case
-            when is_expected and invoice_line_count = 1 and not is_wrong_price
-                and first_amount < expected_amount
+            when flagged.is_expected
+                and flagged.invoice_line_count = 1
+                and not flagged.is_wrong_price
+                and flagged.first_amount > flagged.expected_amount
                 then true
-            else false
-        end as is_under_billing,
-        case
-            when is_expected and invoice_line_count = 1 and not is_wrong_price
-                and first_amount > expected_amount
-                then true
-            when not is_expected and invoice_line_count > 0 and not is_billed_before_activation
+            when not flagged.is_expected
+                and flagged.invoice_line_count > 0
+                and not flagged.is_billed_before_activation
                 then true
             else false
         end as is_over_billing
@@ -87,12 +98,12 @@ exceptions as (
         'under_billing', 'over_billing', 'late_invoice'
     ] %}
     {% for exception_type in exception_types %}
-    select
-        '{{ exception_type }}' as exception_type,
-        classified.*
-    from classified
-    where is_{{ exception_type }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ exception_type }}' as exception_type,
+            classified.*
+        from classified
+        where is_{{ exception_type }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -100,7 +111,10 @@ exceptions as (
 final as (
 
     select
-        {{ generate_surrogate_key(['tenant_id', 'line_item_id', 'period_start', 'exception_type']) }} as billing_exception_key,
+        {{ generate_surrogate_key([
+            'tenant_id', 'line_item_id', 'period_start', 'exception_type'
+        ]) }}
+            as billing_exception_key,
         billing_period_key,
         subscription_line_item_key,
         contract_key,
@@ -118,9 +132,12 @@ final as (
         due_date,
         due_month,
         milestone_id,
-        case when exception_type = 'duplicate_invoice' then last_invoice_id else first_invoice_id end as invoice_id,
         case
-            when exception_type = 'duplicate_invoice' then last_invoice_line_id else first_invoice_line_id
+            when exception_type = 'duplicate_invoice' then last_invoice_id else first_invoice_id
+        end as invoice_id,
+        case
+            when exception_type = 'duplicate_invoice' then last_invoice_line_id else
+                first_invoice_line_id
         end as invoice_line_id,
         first_invoice_date,
         invoice_line_count,
@@ -135,7 +152,9 @@ final as (
             else cast(0 as decimal(18, 2))
         end as leakage_amount,
         case
-            when first_invoice_date is not null then {{ dbt.datediff('due_date', 'first_invoice_date', 'day') }}
+            when
+                first_invoice_date is not null
+                then {{ dbt.datediff('due_date', 'first_invoice_date', 'day') }}
         end as days_invoiced_after_due,
         {{ dbt.datediff('due_date', as_of_date(), 'day') }} as age_days,
         _batch_ids

@@ -14,10 +14,20 @@ exceptions as (
 
 ),
 
+dim_customer as (
+
+    select * from {{ ref('dim_customer') }}
+
+),
+
 customers as (
 
-    select tenant_id, customer_id, customer_name, segment
-    from {{ ref('dim_customer') }}
+    select
+        tenant_id,
+        customer_id,
+        customer_name,
+        segment
+    from dim_customer
 
 ),
 
@@ -54,7 +64,7 @@ final as (
     from exceptions
     inner join customers
         on exceptions.tenant_id = customers.tenant_id
-        and exceptions.customer_id = customers.customer_id
+            and exceptions.customer_id = customers.customer_id
 
 )
 

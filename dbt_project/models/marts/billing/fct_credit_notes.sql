@@ -28,12 +28,13 @@ final as (
         credit_notes.currency,
         credit_notes.reason,
         credit_notes.status as credit_note_status,
-        case when credit_notes.status = 'void' then true else false end as is_void,
+        coalesce(credit_notes.status = 'void', false) as is_void,
         credit_notes.amount,
         credit_notes.issued_date,
         cast({{ dbt.date_trunc('month', 'credit_notes.issued_date') }} as date) as issued_month,
         invoices.invoice_date,
-        {{ dbt.datediff('invoices.invoice_date', 'credit_notes.issued_date', 'day') }} as days_after_invoice
+        {{ dbt.datediff('invoices.invoice_date', 'credit_notes.issued_date', 'day') }}
+            as days_after_invoice
     from credit_notes
     left join invoices
         on credit_notes.invoice_key = invoices.invoice_key

@@ -30,11 +30,11 @@ invoices as (
 ),
 
 {% if is_incremental() %}
-cutoff as (
+    cutoff as (
 
-    {{ billing_loaded_after(this) }}
+        {{ billing_loaded_after(this) }}
 
-),
+    ),
 {% endif %}
 
 joined as (
@@ -58,8 +58,8 @@ joined as (
         invoice_lines.description,
         invoices.currency,
         invoices.status as invoice_status,
-        case when invoices.status = 'void' then true else false end as is_void,
-        case when invoice_lines.line_item_id is null then true else false end as is_ad_hoc,
+        coalesce(invoices.status = 'void', false) as is_void,
+        coalesce(invoice_lines.line_item_id is null, false) as is_ad_hoc,
         invoice_lines.quantity,
         invoice_lines.unit_price,
         invoice_lines.amount,
@@ -77,9 +77,9 @@ joined as (
     left join invoices
         on invoice_lines.invoice_key = invoices.invoice_key
     {% if is_incremental() %}
-    cross join cutoff
-    where invoice_lines._loaded_at > cutoff.loaded_after
-        or invoices._loaded_at > cutoff.loaded_after
+        cross join cutoff
+        where invoice_lines._loaded_at > cutoff.loaded_after
+            or invoices._loaded_at > cutoff.loaded_after
     {% endif %}
 
 ),

@@ -10,6 +10,30 @@ invoices as (
 
 ),
 
+write_offs as (
+
+    select * from {{ ref('int_invoice_write_offs') }}
+
+),
+
+stg_billing__invoice_lines as (
+
+    select * from {{ ref('stg_billing__invoice_lines') }}
+
+),
+
+stg_billing__payments as (
+
+    select * from {{ ref('stg_billing__payments') }}
+
+),
+
+stg_billing__credit_notes as (
+
+    select * from {{ ref('stg_billing__credit_notes') }}
+
+),
+
 lines as (
 
     select
@@ -17,7 +41,7 @@ lines as (
         count(*) as line_count,
         sum(amount) as line_amount,
         sum(case when line_item_id is null then 1 else 0 end) as ad_hoc_line_count
-    from {{ ref('stg_billing__invoice_lines') }}
+    from stg_billing__invoice_lines
     group by invoice_key
 
 ),
@@ -28,7 +52,7 @@ payments as (
         invoice_key,
         sum(amount) as paid_amount,
         max(received_date) as last_payment_date
-    from {{ ref('stg_billing__payments') }}
+    from stg_billing__payments
     where status = 'succeeded'
         and received_date <= {{ as_of_date() }}
     group by invoice_key
@@ -40,16 +64,10 @@ credit_notes as (
     select
         invoice_key,
         sum(amount) as credited_amount
-    from {{ ref('stg_billing__credit_notes') }}
+    from stg_billing__credit_notes
     where status <> 'void'
         and issued_date <= {{ as_of_date() }}
     group by invoice_key
-
-),
-
-write_offs as (
-
-    select * from {{ ref('int_invoice_write_offs') }}
 
 ),
 
@@ -66,8 +84,8 @@ joined as (
         invoices.contract_id,
         invoices.currency,
         invoices.status as invoice_status,
-        case when invoices.status = 'void' then true else false end as is_void,
-        case when invoices.contract_id is null then true else false end as is_ad_hoc,
+        coalesce(invoices.status = 'void', false) as is_void,
+        coalesce(invoices.contract_id is null, false) as is_ad_hoc,
         invoices.invoice_date,
         invoices.due_date,
         cast({{ dbt.date_trunc('month', 'invoices.invoice_date') }} as date) as invoice_month,
@@ -89,7 +107,7 @@ joined as (
         on invoices.invoice_key = credit_notes.invoice_key
     left join write_offs
         on invoices.tenant_id = write_offs.tenant_id
-        and invoices.invoice_id = write_offs.invoice_id
+            and invoices.invoice_id = write_offs.invoice_id
 
 ),
 

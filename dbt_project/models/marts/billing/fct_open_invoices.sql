@@ -13,10 +13,20 @@ invoices as (
 
 ),
 
+dim_customer as (
+
+    select * from {{ ref('dim_customer') }}
+
+),
+
 customers as (
 
-    select tenant_id, customer_id, customer_name, segment
-    from {{ ref('dim_customer') }}
+    select
+        tenant_id,
+        customer_id,
+        customer_name,
+        segment
+    from dim_customer
 
 ),
 
@@ -41,7 +51,7 @@ final as (
     from invoices
     inner join customers
         on invoices.tenant_id = customers.tenant_id
-        and invoices.customer_id = customers.customer_id
+            and invoices.customer_id = customers.customer_id
 
 )
 

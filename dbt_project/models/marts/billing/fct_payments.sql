@@ -28,7 +28,7 @@ final as (
         payments.currency,
         payments.method,
         payments.status as payment_status,
-        case when payments.status = 'succeeded' then true else false end as is_succeeded,
+        coalesce(payments.status = 'succeeded', false) as is_succeeded,
         payments.amount,
         payments.received_date,
         cast({{ dbt.date_trunc('month', 'payments.received_date') }} as date) as received_month,

@@ -17,10 +17,16 @@ obligations as (
 
 ),
 
+dim_date as (
+
+    select * from {{ ref('dim_date') }}
+
+),
+
 months as (
 
     select distinct month_start
-    from {{ ref('dim_date') }}
+    from dim_date
 
 ),
 
@@ -29,7 +35,8 @@ spread as (
     select
         obligations.*,
         months.month_start as revenue_month,
-        {{ dbt.datediff('obligations.service_start', 'obligations.service_end', 'day') }} as service_days,
+        {{ dbt.datediff('obligations.service_start', 'obligations.service_end', 'day') }}
+            as service_days,
         {{ dbt.datediff(
             'obligations.service_start',
             'case when obligations.service_end < ' ~ dbt.dateadd('month', 1, 'months.month_start')
@@ -41,15 +48,17 @@ spread as (
             'day') }} as days_served_before_month
     from obligations
     inner join months
-        on months.month_start >= cast({{ dbt.date_trunc('month', 'obligations.service_start') }} as date)
-        and months.month_start < obligations.service_end
+        on months.month_start
+            >= cast({{ dbt.date_trunc('month', 'obligations.service_start') }} as date)
+            and obligations.service_end > months.month_start
 
 ),
 
 final as (
 
     select
-        {{ generate_surrogate_key(['revenue_obligation_key', 'revenue_month']) }} as revenue_schedule_key,
+        {{ generate_surrogate_key(['revenue_obligation_key', 'revenue_month']) }}
+            as revenue_schedule_key,
         revenue_obligation_key,
         obligation_source,
         contract_key,
@@ -75,7 +84,9 @@ final as (
             as decimal(18, 2)
         ) as recognized_amount,
         case
-            when revenue_month <= cast({{ dbt.date_trunc('month', as_of_date()) }} as date) then true
+            when
+                revenue_month <= cast({{ dbt.date_trunc('month', as_of_date()) }} as date)
+                then true
             else false
         end as is_recognized_by_as_of,
         _batch_ids

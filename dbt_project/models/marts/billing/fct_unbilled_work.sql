@@ -21,12 +21,12 @@ delivered as (
     select
         periods.*,
         case
-            when billing_model = 'usage'
+            when periods.billing_model = 'usage'
                 and cast({{ dbt.dateadd('day', -1, 'period_end') }} as date) > {{ as_of_date() }}
                 then {{ as_of_date() }}
-            when billing_model = 'usage'
+            when periods.billing_model = 'usage'
                 then cast({{ dbt.dateadd('day', -1, 'period_end') }} as date)
-            else period_start
+            else periods.period_start
         end as delivered_date
     from periods
 

@@ -31,29 +31,35 @@ usage_events as (
 ),
 
 {% if is_incremental() %}
-cutoff as (
+    int_usage_event_assignments as (
 
-    {{ billing_loaded_after(this) }}
+        select * from {{ ref('int_usage_event_assignments') }}
 
-),
+    ),
 
-changed_events as (
+    cutoff as (
 
-    select assignments.*
-    from {{ ref('int_usage_event_assignments') }} as assignments
-    cross join cutoff
-    where assignments._loaded_at > cutoff.loaded_after
+        {{ billing_loaded_after(this) }}
 
-),
+    ),
 
-changed_line_items as (
+    changed_events as (
 
-    select subscription_line_item_key from changed_events
-    union
-    select previous_subscription_line_item_key from changed_events
-    where previous_subscription_line_item_key is not null
+        select assignments.*
+        from int_usage_event_assignments as assignments
+        cross join cutoff
+        where assignments._loaded_at > cutoff.loaded_after
 
-),
+    ),
+
+    changed_line_items as (
+
+        select subscription_line_item_key from changed_events
+        union
+        select previous_subscription_line_item_key from changed_events
+        where previous_subscription_line_item_key is not null
+
+    ),
 {% endif %}
 
 events as (
@@ -63,8 +69,9 @@ events as (
         cast(usage_events.occurred_at as date) as usage_date
     from usage_events
     {% if is_incremental() %}
-    inner join changed_line_items
-        on usage_events.subscription_line_item_key = changed_line_items.subscription_line_item_key
+        inner join changed_line_items
+            on usage_events.subscription_line_item_key
+                = changed_line_items.subscription_line_item_key
     {% endif %}
 
 ),
@@ -72,7 +79,8 @@ events as (
 aggregated as (
 
     select
-        {{ generate_surrogate_key(['tenant_id', 'line_item_id', 'metric', 'usage_date']) }} as usage_daily_key,
+        {{ generate_surrogate_key(['tenant_id', 'line_item_id', 'metric', 'usage_date']) }}
+            as usage_daily_key,
         subscription_line_item_key,
         max(customer_key) as customer_key,
         tenant_id,

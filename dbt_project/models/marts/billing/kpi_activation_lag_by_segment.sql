@@ -27,7 +27,7 @@ contracts as (
     from kpi_activation_lag
     inner join dim_customer
         on kpi_activation_lag.tenant_id = dim_customer.tenant_id
-        and kpi_activation_lag.customer_id = dim_customer.customer_id
+            and kpi_activation_lag.customer_id = dim_customer.customer_id
 
 ),
 

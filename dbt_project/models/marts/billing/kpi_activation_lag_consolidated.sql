@@ -13,9 +13,15 @@ lags as (
 final as (
 
     select
-        {{ generate_surrogate_key(['aggregated.signed_month', 'aggregated.contract_type']) }} as activation_lag_consolidated_key,
+        {{ generate_surrogate_key(['aggregated.signed_month', 'aggregated.contract_type']) }}
+            as activation_lag_consolidated_key,
         aggregated.*
-    from ({{ activation_lag_rollup('lags', ['signed_month', 'contract_type'], with_tenant_count=true) }}) as aggregated
+    from
+        (
+            {{ activation_lag_rollup(
+                'lags', ['signed_month', 'contract_type'], with_tenant_count=true
+            ) }}
+        ) as aggregated
 
 )
 

@@ -14,9 +14,12 @@ lags as (
 final as (
 
     select
-        {{ generate_surrogate_key(['tenant_id', 'signed_month', 'contract_type']) }} as activation_lag_monthly_key,
-        aggregated.*
-    from ({{ activation_lag_rollup('lags', ['tenant_id', 'signed_month', 'contract_type']) }}) as aggregated
+        {{ generate_surrogate_key(['tenant_id', 'signed_month', 'contract_type']) }}
+            as activation_lag_monthly_key,
+        *
+    from
+        ({{ activation_lag_rollup('lags', ['tenant_id', 'signed_month', 'contract_type']) }}
+        ) as aggregated
 
 )
 

@@ -23,16 +23,26 @@ invoices as (
 
 ),
 
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
 tenants as (
 
-    select tenant_id, reporting_currency
-    from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 
 month_ends as (
 
-    select distinct month_start, month_end
+    select distinct
+        month_start,
+        month_end
     from receivables
 
 ),
@@ -67,7 +77,8 @@ billed_90_days as (
     from invoices
     inner join month_ends
         on invoices.invoice_date <= month_ends.month_end
-        and invoices.invoice_date > cast({{ dbt.dateadd('day', -90, 'month_ends.month_end') }} as date)
+            and invoices.invoice_date
+            > cast({{ dbt.dateadd('day', -90, 'month_ends.month_end') }} as date)
     group by invoices.tenant_id, month_ends.month_start, invoices.currency
 
 ),
@@ -90,15 +101,18 @@ combined as (
     from aged
     full outer join billed_90_days
         on aged.tenant_id = billed_90_days.tenant_id
-        and aged.month_start = billed_90_days.month_start
-        and aged.currency = billed_90_days.currency
+            and aged.month_start = billed_90_days.month_start
+            and aged.currency = billed_90_days.currency
 
 ),
 
 final as (
 
     select
-        {{ generate_surrogate_key(['combined.tenant_id', 'combined.aging_month', 'combined.currency']) }} as ar_aging_key,
+        {{ generate_surrogate_key([
+            'combined.tenant_id', 'combined.aging_month', 'combined.currency'
+        ]) }}
+            as ar_aging_key,
         combined.tenant_id,
         combined.aging_month,
         month_ends.month_end as aging_date,
@@ -111,7 +125,11 @@ final as (
             'ar_61_90_amount', 'ar_over_90_amount', 'billed_last_90_days_amount'], 'fx_reporting.rate', 'fx_group.rate') }},
         case
             when combined.billed_last_90_days_amount > 0
-                then cast(combined.ar_total_amount * 90 / combined.billed_last_90_days_amount as decimal(18, 1))
+                then cast(
+                        combined.ar_total_amount
+                        * 90
+                        / combined.billed_last_90_days_amount as decimal(18, 1)
+                    )
         end as dso_days,
         combined._batch_ids
     from combined
@@ -119,8 +137,14 @@ final as (
         on combined.aging_month = month_ends.month_start
     left join tenants
         on combined.tenant_id = tenants.tenant_id
-    {{ fx_join_rate('fx_reporting', 'combined.tenant_id', 'combined.aging_month', 'combined.currency', 'tenants.reporting_currency') }}
-    {{ fx_join_rate('fx_group', 'combined.tenant_id', 'combined.aging_month', 'combined.currency', "'" ~ var('group_currency') ~ "'") }}
+    {{ fx_join_rate(
+        'fx_reporting', 'combined.tenant_id', 'combined.aging_month', 'combined.currency',
+        'tenants.reporting_currency'
+    ) }}
+    {{ fx_join_rate(
+        'fx_group', 'combined.tenant_id', 'combined.aging_month', 'combined.currency',
+        "'" ~ var('group_currency') ~ "'"
+    ) }}
 
 )
 

@@ -36,8 +36,12 @@ final as (
     select
         monthly.*,
         case
-            when billed_last_90_days_amount_group > 0
-                then cast(ar_total_amount_group * 90 / billed_last_90_days_amount_group as decimal(18, 1))
+            when monthly.billed_last_90_days_amount_group > 0
+                then cast(
+                        monthly.ar_total_amount_group
+                        * 90
+                        / monthly.billed_last_90_days_amount_group as decimal(18, 1)
+                    )
         end as dso_days
     from monthly
 

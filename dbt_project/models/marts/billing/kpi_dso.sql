@@ -35,14 +35,17 @@ final as (
 
     select
         {{ generate_surrogate_key(['tenant_id', 'aging_month']) }} as dso_key,
-        monthly.*,
+        *,
         -- AR x the 90 days of the window: DSO = dso_numerator / billed_last_90_days_amount,
         -- so several tenants read together as the ratio of their sums
         ar_total_amount_reporting * 90 as dso_numerator_reporting,
         ar_total_amount_group * 90 as dso_numerator_group,
         case
             when billed_last_90_days_amount_reporting > 0
-                then cast(ar_total_amount_reporting * 90 / billed_last_90_days_amount_reporting as decimal(18, 1))
+                then cast(
+                        ar_total_amount_reporting * 90 / billed_last_90_days_amount_reporting
+                        as decimal(18, 1)
+                    )
         end as dso_days
     from monthly
 

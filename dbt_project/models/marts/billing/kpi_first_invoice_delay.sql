@@ -16,6 +16,12 @@ contracts as (
 
 ),
 
+stg_billing__invoices as (
+
+    select * from {{ ref('stg_billing__invoices') }}
+
+),
+
 first_invoices as (
 
     select
@@ -23,7 +29,7 @@ first_invoices as (
         contract_id,
         min(invoice_date) as first_invoice_date,
         {{ batch_ids_agg('_batch_id') }} as _batch_ids
-    from {{ ref('stg_billing__invoices') }}
+    from stg_billing__invoices
     where contract_id is not null
         and status <> 'void'
         and invoice_date <= {{ as_of_date() }}
@@ -42,12 +48,16 @@ joined as (
         contracts.contract_type,
         contracts.signed_date,
         contracts.service_activated_date,
-        cast({{ dbt.date_trunc('month', 'contracts.service_activated_date') }} as date) as activated_month,
+        cast({{ dbt.date_trunc('month', 'contracts.service_activated_date') }} as date)
+            as activated_month,
         first_invoices.first_invoice_date,
-        case when first_invoices.first_invoice_date is not null then true else false end as is_invoiced,
+        coalesce(first_invoices.first_invoice_date is not null, false)
+            as is_invoiced,
         case
             when first_invoices.first_invoice_date is not null
-                then {{ dbt.datediff('contracts.service_activated_date', 'first_invoices.first_invoice_date', 'day') }}
+                then {{ dbt.datediff(
+                    'contracts.service_activated_date', 'first_invoices.first_invoice_date', 'day'
+                ) }}
         end as first_invoice_delay_days,
         case
             when first_invoices.first_invoice_date is null
@@ -57,7 +67,7 @@ joined as (
     from contracts
     left join first_invoices
         on contracts.tenant_id = first_invoices.tenant_id
-        and contracts.contract_id = first_invoices.contract_id
+            and contracts.contract_id = first_invoices.contract_id
 
 ),
 

@@ -27,7 +27,7 @@ contracts as (
     from kpi_first_invoice_delay
     inner join dim_customer
         on kpi_first_invoice_delay.tenant_id = dim_customer.tenant_id
-        and kpi_first_invoice_delay.customer_id = dim_customer.customer_id
+            and kpi_first_invoice_delay.customer_id = dim_customer.customer_id
 
 ),
 

@@ -13,9 +13,15 @@ delays as (
 final as (
 
     select
-        {{ generate_surrogate_key(['aggregated.activated_month', 'aggregated.contract_type']) }} as first_invoice_delay_consolidated_key,
+        {{ generate_surrogate_key(['aggregated.activated_month', 'aggregated.contract_type']) }}
+            as first_invoice_delay_consolidated_key,
         aggregated.*
-    from ({{ first_invoice_delay_rollup('delays', ['activated_month', 'contract_type'], with_tenant_count=true) }}) as aggregated
+    from
+        (
+            {{ first_invoice_delay_rollup(
+                'delays', ['activated_month', 'contract_type'], with_tenant_count=true
+            ) }}
+        ) as aggregated
 
 )
 

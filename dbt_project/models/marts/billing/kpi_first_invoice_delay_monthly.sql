@@ -14,9 +14,15 @@ delays as (
 final as (
 
     select
-        {{ generate_surrogate_key(['tenant_id', 'activated_month', 'contract_type']) }} as first_invoice_delay_monthly_key,
-        aggregated.*
-    from ({{ first_invoice_delay_rollup('delays', ['tenant_id', 'activated_month', 'contract_type']) }}) as aggregated
+        {{ generate_surrogate_key(['tenant_id', 'activated_month', 'contract_type']) }}
+            as first_invoice_delay_monthly_key,
+        *
+    from
+        (
+            {{ first_invoice_delay_rollup(
+                'delays', ['tenant_id', 'activated_month', 'contract_type']
+            ) }}
+        ) as aggregated
 
 )
 

@@ -14,10 +14,18 @@ periods as (
 
 ),
 
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
 tenants as (
 
-    select tenant_id, reporting_currency
-    from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 
@@ -51,8 +59,10 @@ monthly as (
         sum(expected_amount) as expected_amount,
         sum(billed_amount_valid) as billed_amount,
         sum(leakage_amount) as leakage_amount,
-        sum(case when is_unbilled = 1 then leakage_amount else 0 end) as missed_invoice_leakage_amount,
-        sum(case when is_unbilled = 0 then leakage_amount else 0 end) as under_billed_leakage_amount,
+        sum(case when is_unbilled = 1 then leakage_amount else 0 end)
+            as missed_invoice_leakage_amount,
+        sum(case when is_unbilled = 0 then leakage_amount else 0 end)
+            as under_billed_leakage_amount,
         {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from per_period
     group by tenant_id, due_month, currency
@@ -62,7 +72,10 @@ monthly as (
 final as (
 
     select
-        {{ generate_surrogate_key(['monthly.tenant_id', 'monthly.leakage_month', 'monthly.currency']) }} as revenue_leakage_key,
+        {{ generate_surrogate_key([
+            'monthly.tenant_id', 'monthly.leakage_month', 'monthly.currency'
+        ]) }}
+            as revenue_leakage_key,
         monthly.tenant_id,
         monthly.leakage_month,
         monthly.currency,
@@ -74,14 +87,22 @@ final as (
         {{ fx_convert_columns(['expected_amount', 'billed_amount', 'leakage_amount',
                                     'missed_invoice_leakage_amount', 'under_billed_leakage_amount'], 'fx_reporting.rate', 'fx_group.rate') }},
         case
-            when monthly.expected_amount > 0 then cast(monthly.leakage_amount / monthly.expected_amount as decimal(18, 6))
+            when
+                monthly.expected_amount > 0
+                then cast(monthly.leakage_amount / monthly.expected_amount as decimal(18, 6))
         end as leakage_rate,
         monthly._batch_ids
     from monthly
     left join tenants
         on monthly.tenant_id = tenants.tenant_id
-    {{ fx_join_rate('fx_reporting', 'monthly.tenant_id', 'monthly.leakage_month', 'monthly.currency', 'tenants.reporting_currency') }}
-    {{ fx_join_rate('fx_group', 'monthly.tenant_id', 'monthly.leakage_month', 'monthly.currency', "'" ~ var('group_currency') ~ "'") }}
+    {{ fx_join_rate(
+        'fx_reporting', 'monthly.tenant_id', 'monthly.leakage_month', 'monthly.currency',
+        'tenants.reporting_currency'
+    ) }}
+    {{ fx_join_rate(
+        'fx_group', 'monthly.tenant_id', 'monthly.leakage_month', 'monthly.currency',
+        "'" ~ var('group_currency') ~ "'"
+    ) }}
 
 )
 

@@ -15,10 +15,18 @@ by_contract as (
 
 ),
 
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
 tenants as (
 
-    select tenant_id, reporting_currency
-    from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 
@@ -46,7 +54,10 @@ monthly as (
 final as (
 
     select
-        {{ generate_surrogate_key(['monthly.tenant_id', 'monthly.revenue_month', 'monthly.currency']) }} as revenue_recognition_key,
+        {{ generate_surrogate_key([
+            'monthly.tenant_id', 'monthly.revenue_month', 'monthly.currency'
+        ]) }}
+            as revenue_recognition_key,
         monthly.tenant_id,
         monthly.revenue_month,
         monthly.currency,
@@ -61,8 +72,14 @@ final as (
     from monthly
     left join tenants
         on monthly.tenant_id = tenants.tenant_id
-    {{ fx_join_rate('fx_reporting', 'monthly.tenant_id', 'monthly.revenue_month', 'monthly.currency', 'tenants.reporting_currency') }}
-    {{ fx_join_rate('fx_group', 'monthly.tenant_id', 'monthly.revenue_month', 'monthly.currency', "'" ~ var('group_currency') ~ "'") }}
+    {{ fx_join_rate(
+        'fx_reporting', 'monthly.tenant_id', 'monthly.revenue_month', 'monthly.currency',
+        'tenants.reporting_currency'
+    ) }}
+    {{ fx_join_rate(
+        'fx_group', 'monthly.tenant_id', 'monthly.revenue_month', 'monthly.currency',
+        "'" ~ var('group_currency') ~ "'"
+    ) }}
 
 )
 

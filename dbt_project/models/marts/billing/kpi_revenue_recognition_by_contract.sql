@@ -14,19 +14,49 @@
 -#}
 with
 
+stg_billing__invoice_lines as (
+
+    select * from {{ ref('stg_billing__invoice_lines') }}
+
+),
+
+stg_billing__invoices as (
+
+    select * from {{ ref('stg_billing__invoices') }}
+
+),
+
+stg_billing__credit_notes as (
+
+    select * from {{ ref('stg_billing__credit_notes') }}
+
+),
+
+fct_revenue_schedule as (
+
+    select * from {{ ref('fct_revenue_schedule') }}
+
+),
+
+dim_date as (
+
+    select * from {{ ref('dim_date') }}
+
+),
+
 invoice_lines as (
 
     select
-        lines.tenant_id,
+        staged_lines.tenant_id,
         invoices.customer_id,
         invoices.contract_id,
         invoices.currency,
         cast({{ dbt.date_trunc('month', 'invoices.invoice_date') }} as date) as activity_month,
-        lines.amount,
-        {{ batch_ids_concat(['lines._batch_id', 'invoices._batch_id']) }} as _batch_ids
-    from {{ ref('stg_billing__invoice_lines') }} as lines
-    inner join {{ ref('stg_billing__invoices') }} as invoices
-        on lines.invoice_key = invoices.invoice_key
+        staged_lines.amount,
+        {{ batch_ids_concat(['staged_lines._batch_id', 'invoices._batch_id']) }} as _batch_ids
+    from stg_billing__invoice_lines as staged_lines
+    inner join stg_billing__invoices as invoices
+        on staged_lines.invoice_key = invoices.invoice_key
     where invoices.status <> 'void'
         and invoices.invoice_date <= {{ as_of_date() }}
 
@@ -42,8 +72,8 @@ credit_notes as (
         cast({{ dbt.date_trunc('month', 'credit_notes.issued_date') }} as date) as activity_month,
         credit_notes.amount,
         {{ batch_ids_concat(['credit_notes._batch_id', 'invoices._batch_id']) }} as _batch_ids
-    from {{ ref('stg_billing__credit_notes') }} as credit_notes
-    inner join {{ ref('stg_billing__invoices') }} as invoices
+    from stg_billing__credit_notes as credit_notes
+    inner join stg_billing__invoices as invoices
         on credit_notes.invoice_key = invoices.invoice_key
     where credit_notes.status <> 'void'
         and credit_notes.issued_date <= {{ as_of_date() }}
@@ -60,7 +90,7 @@ schedule as (
         revenue_month as activity_month,
         recognized_amount,
         _batch_ids
-    from {{ ref('fct_revenue_schedule') }}
+    from fct_revenue_schedule
     where is_recognized_by_as_of
 
 ),
@@ -68,7 +98,11 @@ schedule as (
 flows as (
 
     select
-        tenant_id, customer_id, contract_id, currency, activity_month,
+        tenant_id,
+        customer_id,
+        contract_id,
+        currency,
+        activity_month,
         amount as billed_amount,
         cast(0 as decimal(18, 2)) as credited_amount,
         cast(0 as decimal(18, 2)) as recognized_amount,
@@ -76,17 +110,25 @@ flows as (
     from invoice_lines
     union all
     select
-        tenant_id, customer_id, contract_id, currency, activity_month,
-        cast(0 as decimal(18, 2)),
-        amount,
-        cast(0 as decimal(18, 2)),
+        tenant_id,
+        customer_id,
+        contract_id,
+        currency,
+        activity_month,
+        cast(0 as decimal(18, 2)) as billed_amount,
+        amount as credited_amount,
+        cast(0 as decimal(18, 2)) as recognized_amount,
         _batch_ids
     from credit_notes
     union all
     select
-        tenant_id, customer_id, contract_id, currency, activity_month,
-        cast(0 as decimal(18, 2)),
-        cast(0 as decimal(18, 2)),
+        tenant_id,
+        customer_id,
+        contract_id,
+        currency,
+        activity_month,
+        cast(0 as decimal(18, 2)) as billed_amount,
+        cast(0 as decimal(18, 2)) as credited_amount,
         recognized_amount,
         _batch_ids
     from schedule
@@ -126,7 +168,7 @@ accounts as (
 months as (
 
     select distinct month_start
-    from {{ ref('dim_date') }}
+    from dim_date
     where month_start <= {{ as_of_date() }}
 
 ),
@@ -141,21 +183,22 @@ account_months as (
         months.month_start as revenue_month,
         coalesce(monthly_flows.billed_amount, 0) as billed_amount,
         coalesce(monthly_flows.credited_amount, 0) as credited_amount,
-        coalesce(monthly_flows.billed_amount, 0) - coalesce(monthly_flows.credited_amount, 0) as net_billed_amount,
+        coalesce(monthly_flows.billed_amount, 0)
+        - coalesce(monthly_flows.credited_amount, 0) as net_billed_amount,
         coalesce(monthly_flows.recognized_amount, 0) as recognized_amount,
         monthly_flows._batch_ids as flow_batch_ids
     from accounts
     inner join months
-        on months.month_start >= accounts.first_month
+        on accounts.first_month <= months.month_start
     left join monthly_flows
         on accounts.tenant_id = monthly_flows.tenant_id
-        and accounts.customer_id = monthly_flows.customer_id
-        and (
-            accounts.contract_id = monthly_flows.contract_id
-            or (accounts.contract_id is null and monthly_flows.contract_id is null)
-        )
-        and accounts.currency = monthly_flows.currency
-        and months.month_start = monthly_flows.activity_month
+            and accounts.customer_id = monthly_flows.customer_id
+            and (
+                accounts.contract_id = monthly_flows.contract_id
+                or (accounts.contract_id is null and monthly_flows.contract_id is null)
+            )
+            and accounts.currency = monthly_flows.currency
+            and months.month_start = monthly_flows.activity_month
 
 ),
 
@@ -163,13 +206,20 @@ positions as (
 
     select
         account_months.*,
-        sum(net_billed_amount - recognized_amount) over (
-            partition by tenant_id, customer_id, contract_id, currency
-            order by revenue_month
+        sum(account_months.net_billed_amount - account_months.recognized_amount) over (
+            partition by
+                account_months.tenant_id,
+                account_months.customer_id,
+                account_months.contract_id,
+                account_months.currency
+            order by account_months.revenue_month
             rows between unbounded preceding and current row
         ) as closing_position,
-        {{ batch_ids_agg('flow_batch_ids', over='partition by tenant_id, customer_id, contract_id, currency '
-            ~ 'order by revenue_month rows between unbounded preceding and current row') }} as _batch_ids
+        {{ batch_ids_agg(
+            'flow_batch_ids',
+            over='partition by tenant_id, customer_id, contract_id, currency '
+                ~ 'order by revenue_month rows between unbounded preceding and current row'
+        ) }} as _batch_ids
     from account_months
 
 ),
@@ -178,7 +228,8 @@ balances as (
 
     select
         positions.*,
-        closing_position - (net_billed_amount - recognized_amount) as opening_position
+        positions.closing_position
+        - (positions.net_billed_amount - positions.recognized_amount) as opening_position
     from positions
 
 ),
@@ -186,7 +237,10 @@ balances as (
 final as (
 
     select
-        {{ generate_surrogate_key(['tenant_id', 'customer_id', 'contract_id', 'currency', 'revenue_month']) }} as revenue_recognition_by_contract_key,
+        {{ generate_surrogate_key([
+            'tenant_id', 'customer_id', 'contract_id', 'currency', 'revenue_month'
+        ]) }}
+            as revenue_recognition_by_contract_key,
         tenant_id,
         customer_id,
         contract_id,

@@ -11,10 +11,18 @@ work as (
 
 ),
 
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
 tenants as (
 
-    select tenant_id, reporting_currency
-    from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 
@@ -40,7 +48,10 @@ grouped as (
 final as (
 
     select
-        {{ generate_surrogate_key(['grouped.tenant_id', 'grouped.currency', 'grouped.work_type', 'grouped.aging_bucket']) }} as unbilled_work_summary_key,
+        {{ generate_surrogate_key([
+            'grouped.tenant_id', 'grouped.currency', 'grouped.work_type', 'grouped.aging_bucket'
+        ]) }}
+            as unbilled_work_summary_key,
         grouped.tenant_id,
         {{ as_of_date() }} as as_of_date,
         grouped.currency,
@@ -50,15 +61,25 @@ final as (
         grouped.aging_bucket,
         grouped.item_count,
         grouped.overdue_item_count,
-        {{ fx_convert_columns(['unbilled_amount', 'overdue_unbilled_amount'], 'fx_reporting.rate', 'fx_group.rate') }},
+        {{ fx_convert_columns(
+            ['unbilled_amount', 'overdue_unbilled_amount'], 'fx_reporting.rate', 'fx_group.rate'
+        ) }},
         grouped.oldest_age_days,
         cast(grouped.average_age_days as decimal(18, 1)) as average_age_days,
         grouped._batch_ids
     from grouped
     left join tenants
         on grouped.tenant_id = tenants.tenant_id
-    {{ fx_join_rate('fx_reporting', 'grouped.tenant_id', 'cast(' ~ dbt.date_trunc('month', as_of_date()) ~ ' as date)', 'grouped.currency', 'tenants.reporting_currency') }}
-    {{ fx_join_rate('fx_group', 'grouped.tenant_id', 'cast(' ~ dbt.date_trunc('month', as_of_date()) ~ ' as date)', 'grouped.currency', "'" ~ var('group_currency') ~ "'") }}
+    {{ fx_join_rate(
+        'fx_reporting', 'grouped.tenant_id',
+        'cast(' ~ dbt.date_trunc('month', as_of_date()) ~ ' as date)', 'grouped.currency',
+        'tenants.reporting_currency'
+    ) }}
+    {{ fx_join_rate(
+        'fx_group', 'grouped.tenant_id',
+        'cast(' ~ dbt.date_trunc('month', as_of_date()) ~ ' as date)', 'grouped.currency',
+        "'" ~ var('group_currency') ~ "'"
+    ) }}
 
 )
 

@@ -1,4 +1,7 @@
-{#- Unbilled delivered work of all tenants per work type and aging bucket, in the group currency. -#}
+{#-
+    Unbilled delivered work of all tenants per work type and aging bucket, in the group
+    currency.
+-#}
 with
 
 unbilled as (
@@ -10,7 +13,8 @@ unbilled as (
 final as (
 
     select
-        {{ generate_surrogate_key(['work_type', 'aging_bucket']) }} as unbilled_work_consolidated_key,
+        {{ generate_surrogate_key(['work_type', 'aging_bucket']) }}
+            as unbilled_work_consolidated_key,
         max(as_of_date) as as_of_date,
         max(group_currency) as group_currency,
         work_type,

@@ -11,10 +11,19 @@ contracts as (
 
 ),
 
+fct_subscription_line_months as (
+
+    select * from {{ ref('fct_subscription_line_months') }}
+
+),
+
 line_months as (
 
-    select tenant_id, contract_id, sum(monthly_amount_reporting) as current_mrr
-    from {{ ref('fct_subscription_line_months') }}
+    select
+        tenant_id,
+        contract_id,
+        sum(monthly_amount_reporting) as current_mrr
+    from fct_subscription_line_months
     where month_start = cast({{ dbt.date_trunc('month', as_of_date()) }} as date)
     group by tenant_id, contract_id
 
@@ -27,7 +36,8 @@ final as (
         contracts.customer_key,
         contracts.partner_key,
         contracts.opportunity_key,
-        {{ generate_foreign_key(['contracts.tenant_id', 'contracts.renewed_from_contract_id']) }} as renewed_from_contract_key,
+        {{ generate_foreign_key(['contracts.tenant_id', 'contracts.renewed_from_contract_id']) }}
+            as renewed_from_contract_key,
         contracts.tenant_id,
         contracts.contract_id,
         contracts.customer_id,
@@ -46,10 +56,13 @@ final as (
         contracts.service_activated_date,
         contracts.start_date,
         contracts.end_date,
-        {{ dbt.datediff('contracts.signed_date', 'contracts.service_activated_date', 'day') }} as activation_lag_days,
+        {{ dbt.datediff('contracts.signed_date', 'contracts.service_activated_date', 'day') }}
+            as activation_lag_days,
         case
-            when contracts.start_date <= {{ as_of_date() }} and contracts.end_date > {{ as_of_date() }}
-                then true else false
+            when contracts.start_date <= {{ as_of_date() }}
+                and contracts.end_date > {{ as_of_date() }}
+                then true
+            else false
         end as is_in_term,
         coalesce(line_months.current_mrr, 0) as current_mrr,
         contracts._batch_id,
@@ -57,7 +70,7 @@ final as (
     from contracts
     left join line_months
         on contracts.tenant_id = line_months.tenant_id
-        and contracts.contract_id = line_months.contract_id
+            and contracts.contract_id = line_months.contract_id
 
 )
 

@@ -12,23 +12,41 @@ customers as (
 
 ),
 
+customer_months as (
+
+    select * from {{ ref('fct_mrr') }}
+
+),
+
+stg_partners__partners as (
+
+    select * from {{ ref('stg_partners__partners') }}
+
+),
+
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
 partners as (
 
-    select tenant_id, partner_id, partner_name, partner_type
-    from {{ ref('stg_partners__partners') }}
+    select
+        tenant_id,
+        partner_id,
+        partner_name,
+        partner_type
+    from stg_partners__partners
 
 ),
 
 tenants as (
 
-    select tenant_id, reporting_currency
-    from {{ ref('stg_finance__tenants') }}
-
-),
-
-customer_months as (
-
-    select * from {{ ref('fct_mrr') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 
@@ -48,7 +66,11 @@ history as (
 
 as_of_month as (
 
-    select tenant_id, customer_id, mrr, mrr_group
+    select
+        tenant_id,
+        customer_id,
+        mrr,
+        mrr_group
     from customer_months
     where month_start = cast({{ dbt.date_trunc('month', as_of_date()) }} as date)
 
@@ -70,7 +92,7 @@ final as (
         customers.partner_id,
         partners.partner_name,
         partners.partner_type,
-        case when customers.partner_id is not null then true else false end as is_partner_sourced,
+        coalesce(customers.partner_id is not null, false) as is_partner_sourced,
         customers.created_at,
         history.first_active_month,
         history.last_active_month,
@@ -91,15 +113,15 @@ final as (
     from customers
     left join partners
         on customers.tenant_id = partners.tenant_id
-        and customers.partner_id = partners.partner_id
+            and customers.partner_id = partners.partner_id
     left join tenants
         on customers.tenant_id = tenants.tenant_id
     left join history
         on customers.tenant_id = history.tenant_id
-        and customers.customer_id = history.customer_id
+            and customers.customer_id = history.customer_id
     left join as_of_month
         on customers.tenant_id = as_of_month.tenant_id
-        and customers.customer_id = as_of_month.customer_id
+            and customers.customer_id = as_of_month.customer_id
 
 )
 

@@ -10,17 +10,35 @@ items as (
 
 ),
 
+stg_procurement__vendors as (
+
+    select * from {{ ref('stg_procurement__vendors') }}
+
+),
+
+stg_billing__products as (
+
+    select * from {{ ref('stg_billing__products') }}
+
+),
+
 vendors as (
 
-    select tenant_id, vendor_id, vendor_name
-    from {{ ref('stg_procurement__vendors') }}
+    select
+        tenant_id,
+        vendor_id,
+        vendor_name
+    from stg_procurement__vendors
 
 ),
 
 products as (
 
-    select tenant_id, product_id, product_name
-    from {{ ref('stg_billing__products') }}
+    select
+        tenant_id,
+        product_id,
+        product_name
+    from stg_billing__products
 
 ),
 
@@ -47,10 +65,10 @@ final as (
     from items
     left join vendors
         on items.tenant_id = vendors.tenant_id
-        and items.vendor_id = vendors.vendor_id
+            and items.vendor_id = vendors.vendor_id
     left join products
         on items.tenant_id = products.tenant_id
-        and items.product_id = products.product_id
+            and items.product_id = products.product_id
 
 )
 

@@ -10,10 +10,19 @@ partners as (
 
 ),
 
+stg_crm__customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
+
+),
+
 sourced as (
 
-    select tenant_id, partner_id, count(*) as sourced_customers
-    from {{ ref('stg_crm__customers') }}
+    select
+        tenant_id,
+        partner_id,
+        count(*) as sourced_customers
+    from stg_crm__customers
     where partner_id is not null
     group by tenant_id, partner_id
 
@@ -37,7 +46,7 @@ final as (
     from partners
     left join sourced
         on partners.tenant_id = sourced.tenant_id
-        and partners.partner_id = sourced.partner_id
+            and partners.partner_id = sourced.partner_id
 
 )
 

@@ -19,7 +19,7 @@ final as (
         product_name,
         product_family,
         billing_model,
-        case when billing_model = 'recurring' then true else false end as is_recurring,
+        coalesce(billing_model = 'recurring', false) as is_recurring,
         unit_of_measure,
         is_device,
         is_active,

@@ -11,7 +11,8 @@ with
 events as (
 
     select * from {{ ref('stg_finance__approval_events') }}
-    where occurred_at < cast({{ dbt.dateadd('day', 1, as_of_date()) }} as {{ dbt.type_timestamp() }})
+    where occurred_at
+        < cast({{ dbt.dateadd('day', 1, as_of_date()) }} as {{ dbt.type_timestamp() }})
 
 ),
 
@@ -56,7 +57,8 @@ requests as (
 joined as (
 
     select
-        {{ generate_surrogate_key(['requests.tenant_id', 'requests.request_id']) }} as approval_request_key,
+        {{ generate_surrogate_key(['requests.tenant_id', 'requests.request_id']) }}
+            as approval_request_key,
         requests.tenant_id,
         requests.request_id,
         requests.workflow,
@@ -68,15 +70,15 @@ joined as (
         requests.step_count,
         requests.escalation_count,
         requests.rejection_count,
-        case when requests.escalation_count > 0 then true else false end as is_escalated,
+        coalesce(requests.escalation_count > 0, false) as is_escalated,
         requests.amount,
         requests.currency,
         requests._batch_ids
     from requests
     left join decisions
-        on decisions.tenant_id = requests.tenant_id
-        and decisions.request_id = requests.request_id
-        and decisions.recency = 1
+        on requests.tenant_id = decisions.tenant_id
+            and requests.request_id = decisions.request_id
+            and decisions.recency = 1
 
 ),
 
@@ -97,17 +99,26 @@ final as (
         escalation_count,
         rejection_count,
         is_escalated,
-        case
-            when count(*) over (
+        coalesce(count(*)
+            over (
                 partition by tenant_id, workflow, object_id
                 order by submitted_at, request_id
                 rows between unbounded preceding and current row
-            ) > 1 then true
-            else false
-        end as is_resubmission,
-        cast({{ dbt.datediff('submitted_at', 'decided_at', 'second') }} as {{ operations_type_double() }}) / 3600
+            )
+        > 1, false) as is_resubmission,
+        cast(
+            {{ dbt.datediff(
+                'submitted_at', 'decided_at', 'second') }} as {{ operations_type_double(
+            ) }}
+        )
+        / 3600
             as turnaround_hours,
-        cast({{ dbt.datediff('submitted_at', 'decided_at', 'second') }} as {{ operations_type_double() }}) / 86400
+        cast(
+            {{ dbt.datediff(
+                'submitted_at', 'decided_at', 'second') }} as {{ operations_type_double(
+            ) }}
+        )
+        / 86400
             as turnaround_days,
         amount,
         currency,

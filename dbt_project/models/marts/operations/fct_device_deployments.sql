@@ -21,9 +21,39 @@ billing as (
 
 ),
 
+stg_procurement__inventory_items as (
+
+    select * from {{ ref('stg_procurement__inventory_items') }}
+
+),
+
+stg_procurement__purchase_orders as (
+
+    select * from {{ ref('stg_procurement__purchase_orders') }}
+
+),
+
+stg_crm__customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
+
+),
+
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
 items as (
 
-    select inventory_item_key, item_name, unit_cost, currency, _batch_id from {{ ref('stg_procurement__inventory_items') }}
+    select
+        inventory_item_key,
+        item_name,
+        unit_cost,
+        currency,
+        _batch_id
+    from stg_procurement__inventory_items
 
 ),
 
@@ -36,7 +66,7 @@ project_orders as (
         sum(quantity * unit_cost) / sum(quantity) as unit_cost,
         min(currency) as currency,
         {{ batch_ids_agg('_batch_id') }} as _batch_ids
-    from {{ ref('stg_procurement__purchase_orders') }}
+    from stg_procurement__purchase_orders
     where project_id is not null
         and status <> 'cancelled'
     group by 1, 2, 3
@@ -45,13 +75,20 @@ project_orders as (
 
 customers as (
 
-    select customer_key, segment, partner_id from {{ ref('stg_crm__customers') }}
+    select
+        customer_key,
+        segment,
+        partner_id
+    from stg_crm__customers
 
 ),
 
 tenants as (
 
-    select tenant_id, reporting_currency from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 
@@ -78,7 +115,11 @@ joined as (
         deployments.quantity,
         deployments.committed_date,
         billing.deployed_date,
-        cast({{ dbt.date_trunc('month', 'coalesce(billing.deployed_date, deployments.committed_date)') }} as date)
+        cast(
+            {{ dbt.date_trunc(
+                'month', 'coalesce(billing.deployed_date, deployments.committed_date)'
+            ) }} as date
+        )
             as cost_month,
         billing.is_deployed,
         billing.billing_start_date,
@@ -87,7 +128,9 @@ joined as (
         billing.is_not_billing,
         billing.is_not_billing_as_of,
         billing.unbilled_days,
-        case when project_orders.unit_cost is not null then 'purchase_order' else 'standard_cost' end
+        case
+            when project_orders.unit_cost is not null then 'purchase_order' else 'standard_cost'
+        end
             as unit_cost_source,
         cast(coalesce(project_orders.unit_cost, items.unit_cost) as decimal(18, 4)) as unit_cost,
         coalesce(project_orders.currency, items.currency) as currency,
@@ -98,17 +141,17 @@ joined as (
         ]) }} as _batch_ids
     from deployments
     inner join billing
-        on billing.device_deployment_key = deployments.device_deployment_key
+        on deployments.device_deployment_key = billing.device_deployment_key
     left join items
-        on items.inventory_item_key = deployments.inventory_item_key
+        on deployments.inventory_item_key = items.inventory_item_key
     left join project_orders
-        on project_orders.tenant_id = deployments.tenant_id
-        and project_orders.project_id = deployments.project_id
-        and project_orders.item_id = deployments.item_id
+        on deployments.tenant_id = project_orders.tenant_id
+            and deployments.project_id = project_orders.project_id
+            and deployments.item_id = project_orders.item_id
     left join customers
-        on customers.customer_key = deployments.customer_key
+        on deployments.customer_key = customers.customer_key
     left join tenants
-        on tenants.tenant_id = deployments.tenant_id
+        on deployments.tenant_id = tenants.tenant_id
 
 ),
 
@@ -117,11 +160,19 @@ final as (
     select
         joined.*,
         cast(round(joined.quantity * joined.unit_cost, 2) as decimal(18, 2)) as device_cost,
-        {{ fx_convert_amount('round(joined.quantity * joined.unit_cost, 2)', 'to_reporting.rate') }} as device_cost_reporting,
-        {{ fx_convert_amount('round(joined.quantity * joined.unit_cost, 2)', 'to_group.rate') }} as device_cost_group
+        {{ fx_convert_amount('round(joined.quantity * joined.unit_cost, 2)', 'to_reporting.rate') }}
+            as device_cost_reporting,
+        {{ fx_convert_amount('round(joined.quantity * joined.unit_cost, 2)', 'to_group.rate') }}
+            as device_cost_group
     from joined
-    {{ fx_join_rate('to_reporting', 'joined.tenant_id', 'joined.cost_month', 'joined.currency', 'joined.reporting_currency', cap_at_as_of_month=true) }}
-    {{ fx_join_rate('to_group', 'joined.tenant_id', 'joined.cost_month', 'joined.currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
+    {{ fx_join_rate(
+        'to_reporting', 'joined.tenant_id', 'joined.cost_month', 'joined.currency',
+        'joined.reporting_currency', cap_at_as_of_month=true
+    ) }}
+    {{ fx_join_rate(
+        'to_group', 'joined.tenant_id', 'joined.cost_month', 'joined.currency',
+        "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true
+    ) }}
 
 )
 

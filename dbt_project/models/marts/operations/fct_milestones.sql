@@ -36,7 +36,8 @@ joined as (
         milestones.currency,
         milestones.planned_date,
         case when milestones.completed_date <= {{ as_of_date() }}
-            then milestones.completed_date end as completed_date,
+                then milestones.completed_date
+        end as completed_date,
         {{ batch_ids_concat(['milestones._batch_id', 'projects._batch_id']) }} as _batch_ids
     from milestones
     inner join projects
@@ -48,18 +49,22 @@ final as (
 
     select
         *,
-        case when completed_date is not null then true else false end as is_completed,
+        coalesce(completed_date is not null, false) as is_completed,
         case when completed_date is not null
-            then {{ dbt.datediff('planned_date', 'completed_date', 'day') }}
+                then {{ dbt.datediff('planned_date', 'completed_date', 'day') }}
         end as slippage_days,
-        case when completed_date > planned_date then true else false end as is_completed_late,
+        coalesce(completed_date > planned_date, false) as is_completed_late,
         case
-            when completed_date is null and status <> 'cancelled' and planned_date < {{ as_of_date() }}
+            when completed_date is null
+                and status <> 'cancelled'
+                and planned_date < {{ as_of_date() }}
                 then true
             else false
         end as is_slipping,
         case
-            when completed_date is null and status <> 'cancelled' and planned_date < {{ as_of_date() }}
+            when completed_date is null
+                and status <> 'cancelled'
+                and planned_date < {{ as_of_date() }}
                 then {{ dbt.datediff('planned_date', as_of_date(), 'day') }}
             else 0
         end as days_overdue

@@ -11,15 +11,35 @@ settlements as (
 
 ),
 
+stg_partners__partners as (
+
+    select * from {{ ref('stg_partners__partners') }}
+
+),
+
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
 partners as (
 
-    select partner_key, partner_name, partner_type, commission_pct from {{ ref('stg_partners__partners') }}
+    select
+        partner_key,
+        partner_name,
+        partner_type,
+        commission_pct
+    from stg_partners__partners
 
 ),
 
 tenants as (
 
-    select tenant_id, reporting_currency from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 
@@ -36,11 +56,13 @@ joined as (
         settlements.period_month,
         settlements.status,
         settlements.settled_date,
-        {{ dbt.datediff(dbt.last_day('settlements.period_month', 'month'), 'settlements.settled_date', 'day') }}
+        {{ dbt.datediff(
+            dbt.last_day('settlements.period_month', 'month'), 'settlements.settled_date', 'day'
+        ) }}
             as days_from_period_end_to_payment,
         partners.commission_pct as agreed_commission_pct,
         settlements.commission_pct as stated_commission_pct,
-        case when settlements.commission_pct <> partners.commission_pct then true else false end
+        coalesce(settlements.commission_pct <> partners.commission_pct, false)
             as is_rate_different_from_agreement,
         settlements.currency,
         tenants.reporting_currency,
@@ -48,9 +70,9 @@ joined as (
         settlements.commission_amount
     from settlements
     left join partners
-        on partners.partner_key = settlements.partner_key
+        on settlements.partner_key = partners.partner_key
     left join tenants
-        on tenants.tenant_id = settlements.tenant_id
+        on settlements.tenant_id = tenants.tenant_id
 
 ),
 
@@ -58,13 +80,23 @@ final as (
 
     select
         joined.*,
-        {{ fx_convert_amount('joined.reported_revenue', 'to_reporting.rate') }} as reported_revenue_reporting,
-        {{ fx_convert_amount('joined.commission_amount', 'to_reporting.rate') }} as commission_amount_reporting,
-        {{ fx_convert_amount('joined.reported_revenue', 'to_group.rate') }} as reported_revenue_group,
-        {{ fx_convert_amount('joined.commission_amount', 'to_group.rate') }} as commission_amount_group
+        {{ fx_convert_amount('joined.reported_revenue', 'to_reporting.rate') }}
+            as reported_revenue_reporting,
+        {{ fx_convert_amount('joined.commission_amount', 'to_reporting.rate') }}
+            as commission_amount_reporting,
+        {{ fx_convert_amount('joined.reported_revenue', 'to_group.rate') }}
+            as reported_revenue_group,
+        {{ fx_convert_amount('joined.commission_amount', 'to_group.rate') }}
+            as commission_amount_group
     from joined
-    {{ fx_join_rate('to_reporting', 'joined.tenant_id', 'joined.period_month', 'joined.currency', 'joined.reporting_currency', cap_at_as_of_month=true) }}
-    {{ fx_join_rate('to_group', 'joined.tenant_id', 'joined.period_month', 'joined.currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
+    {{ fx_join_rate(
+        'to_reporting', 'joined.tenant_id', 'joined.period_month', 'joined.currency',
+        'joined.reporting_currency', cap_at_as_of_month=true
+    ) }}
+    {{ fx_join_rate(
+        'to_group', 'joined.tenant_id', 'joined.period_month', 'joined.currency',
+        "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true
+    ) }}
 
 )
 

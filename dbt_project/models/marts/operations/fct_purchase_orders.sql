@@ -18,21 +18,50 @@ receipts as (
 
 ),
 
+stg_procurement__vendors as (
+
+    select * from {{ ref('stg_procurement__vendors') }}
+
+),
+
+stg_procurement__inventory_items as (
+
+    select * from {{ ref('stg_procurement__inventory_items') }}
+
+),
+
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
 vendors as (
 
-    select vendor_key, vendor_name, category from {{ ref('stg_procurement__vendors') }}
+    select
+        vendor_key,
+        vendor_name,
+        category
+    from stg_procurement__vendors
 
 ),
 
 items as (
 
-    select inventory_item_key, item_name, product_id from {{ ref('stg_procurement__inventory_items') }}
+    select
+        inventory_item_key,
+        item_name,
+        product_id
+    from stg_procurement__inventory_items
 
 ),
 
 tenants as (
 
-    select tenant_id, reporting_currency from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 
@@ -50,13 +79,15 @@ joined as (
         vendors.category as vendor_category,
         purchase_orders.item_id,
         items.item_name,
-        case when items.product_id is not null then true else false end as is_device,
+        coalesce(items.product_id is not null, false) as is_device,
         purchase_orders.project_id,
-        case when purchase_orders.project_id is not null then true else false end as is_project_order,
+        coalesce(purchase_orders.project_id is not null, false)
+            as is_project_order,
         purchase_orders.status,
         receipts.receipt_status,
         purchase_orders.ordered_date,
-        cast({{ dbt.date_trunc('month', 'purchase_orders.ordered_date') }} as date) as ordered_month,
+        cast({{ dbt.date_trunc('month', 'purchase_orders.ordered_date') }} as date)
+            as ordered_month,
         purchase_orders.expected_date,
         receipts.first_received_date,
         receipts.last_received_date,
@@ -73,18 +104,19 @@ joined as (
         purchase_orders.unit_cost,
         purchase_orders.currency,
         tenants.reporting_currency,
-        cast(purchase_orders.quantity * purchase_orders.unit_cost as decimal(18, 2)) as order_amount,
+        cast(purchase_orders.quantity * purchase_orders.unit_cost as decimal(18, 2))
+            as order_amount,
         receipts._batch_ids
     from purchase_orders
     inner join receipts
-        on receipts.tenant_id = purchase_orders.tenant_id
-        and receipts.po_id = purchase_orders.po_id
+        on purchase_orders.tenant_id = receipts.tenant_id
+            and purchase_orders.po_id = receipts.po_id
     left join vendors
-        on vendors.vendor_key = purchase_orders.vendor_key
+        on purchase_orders.vendor_key = vendors.vendor_key
     left join items
-        on items.inventory_item_key = purchase_orders.inventory_item_key
+        on purchase_orders.inventory_item_key = items.inventory_item_key
     left join tenants
-        on tenants.tenant_id = purchase_orders.tenant_id
+        on purchase_orders.tenant_id = tenants.tenant_id
 
 ),
 
@@ -92,11 +124,18 @@ final as (
 
     select
         joined.*,
-        {{ fx_convert_amount('joined.order_amount', 'to_reporting.rate') }} as order_amount_reporting,
+        {{ fx_convert_amount('joined.order_amount', 'to_reporting.rate') }}
+            as order_amount_reporting,
         {{ fx_convert_amount('joined.order_amount', 'to_group.rate') }} as order_amount_group
     from joined
-    {{ fx_join_rate('to_reporting', 'joined.tenant_id', 'joined.ordered_month', 'joined.currency', 'joined.reporting_currency', cap_at_as_of_month=true) }}
-    {{ fx_join_rate('to_group', 'joined.tenant_id', 'joined.ordered_month', 'joined.currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
+    {{ fx_join_rate(
+        'to_reporting', 'joined.tenant_id', 'joined.ordered_month', 'joined.currency',
+        'joined.reporting_currency', cap_at_as_of_month=true
+    ) }}
+    {{ fx_join_rate(
+        'to_group', 'joined.tenant_id', 'joined.ordered_month', 'joined.currency',
+        "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true
+    ) }}
 
 )
 

@@ -11,6 +11,12 @@ receipts as (
 
 ),
 
+stg_procurement__purchase_orders as (
+
+    select * from {{ ref('stg_procurement__purchase_orders') }}
+
+),
+
 purchase_orders as (
 
     select
@@ -20,7 +26,7 @@ purchase_orders as (
         quantity,
         ordered_date,
         expected_date
-    from {{ ref('stg_procurement__purchase_orders') }}
+    from stg_procurement__purchase_orders
 
 ),
 
@@ -48,11 +54,13 @@ joined as (
             order by receipts.received_date, receipts.receipt_id
             rows between unbounded preceding and current row
         ) as cumulative_quantity_received,
-        {{ dbt.datediff('purchase_orders.ordered_date', 'receipts.received_date', 'day') }} as days_since_order,
-        case when receipts.received_date > purchase_orders.expected_date then true else false end as is_late
+        {{ dbt.datediff('purchase_orders.ordered_date', 'receipts.received_date', 'day') }}
+            as days_since_order,
+        coalesce(receipts.received_date > purchase_orders.expected_date, false)
+            as is_late
     from receipts
     inner join purchase_orders
-        on purchase_orders.purchase_order_key = receipts.purchase_order_key
+        on receipts.purchase_order_key = purchase_orders.purchase_order_key
 
 ),
 
@@ -60,12 +68,11 @@ final as (
 
     select
         *,
-        case
-            when cumulative_quantity_received >= quantity_ordered
-                and cumulative_quantity_received - quantity_received < quantity_ordered
-                then true
-            else false
-        end as completes_order
+        coalesce(
+            cumulative_quantity_received >= quantity_ordered
+            and cumulative_quantity_received - quantity_received < quantity_ordered,
+            false
+        ) as completes_order
     from joined
 
 )

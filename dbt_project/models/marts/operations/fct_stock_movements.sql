@@ -12,9 +12,21 @@ movements as (
 
 ),
 
+stg_procurement__inventory_items as (
+
+    select * from {{ ref('stg_procurement__inventory_items') }}
+
+),
+
 items as (
 
-    select inventory_item_key, item_name, unit_cost, currency, _batch_id from {{ ref('stg_procurement__inventory_items') }}
+    select
+        inventory_item_key,
+        item_name,
+        unit_cost,
+        currency,
+        _batch_id
+    from stg_procurement__inventory_items
 
 ),
 
@@ -42,7 +54,7 @@ final as (
         {{ batch_ids_concat(['movements._batch_id', 'items._batch_id']) }} as _batch_ids
     from movements
     left join items
-        on items.inventory_item_key = movements.inventory_item_key
+        on movements.inventory_item_key = items.inventory_item_key
 
 )
 

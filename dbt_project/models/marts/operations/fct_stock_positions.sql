@@ -16,6 +16,30 @@ movements as (
 
 ),
 
+stg_procurement__inventory_items as (
+
+    select * from {{ ref('stg_procurement__inventory_items') }}
+
+),
+
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
+dim_date as (
+
+    select * from {{ ref('dim_date') }}
+
+),
+
+stg_procurement__device_deployments as (
+
+    select * from {{ ref('stg_procurement__device_deployments') }}
+
+),
+
 items as (
 
     select
@@ -27,13 +51,16 @@ items as (
         currency,
         reorder_point,
         _batch_id
-    from {{ ref('stg_procurement__inventory_items') }}
+    from stg_procurement__inventory_items
 
 ),
 
 tenants as (
 
-    select tenant_id, reporting_currency from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 
@@ -41,8 +68,10 @@ months as (
 
     select distinct
         month_start,
-        least(cast({{ dbt.last_day('month_start', 'month') }} as date), {{ as_of_date() }}) as position_date
-    from {{ ref('dim_date') }}
+        least(
+            cast({{ dbt.last_day('month_start', 'month') }} as date), {{ as_of_date() }}
+        ) as position_date
+    from dim_date
     where month_start <= {{ as_of_date() }}
 
 ),
@@ -54,20 +83,25 @@ item_months as (
         months.month_start,
         months.position_date
     from (
-        select inventory_item_key, min(activity_month) as first_month
+        select
+            inventory_item_key,
+            min(activity_month) as first_month
         from (
-            select inventory_item_key, moved_month as activity_month from movements
+            select
+                inventory_item_key,
+                moved_month as activity_month
+            from movements
             union all
             select
                 inventory_item_key,
                 cast({{ dbt.date_trunc('month', 'committed_date') }} as date) as activity_month
-            from {{ ref('stg_procurement__device_deployments') }}
+            from stg_procurement__device_deployments
             where committed_date <= {{ as_of_date() }}
         ) as activity
         group by inventory_item_key
     ) as first_activity
     inner join months
-        on months.month_start >= first_activity.first_month
+        on first_activity.first_month <= months.month_start
 
 ),
 
@@ -83,11 +117,12 @@ monthly_movements as (
         sum(case when movement_type = 'deployment' then -quantity else 0 end) as quantity_deployed,
         sum(case when movement_type = 'return' then quantity else 0 end) as quantity_returned,
         sum(case when movement_type = 'adjustment' then quantity else 0 end) as quantity_adjusted,
-        sum(case when movement_type = 'write_off' then -quantity else 0 end) as quantity_written_off,
+        sum(case when movement_type = 'write_off' then -quantity else 0 end)
+            as quantity_written_off,
         count(*) as movement_count,
         {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from movements
-    group by 1, 2
+    group by inventory_item_key, moved_month
 
 ),
 
@@ -111,12 +146,15 @@ positions as (
             order by item_months.month_start
             rows between unbounded preceding and current row
         ) as closing_quantity,
-        {{ batch_ids_agg('monthly_movements._batch_ids', over='partition by item_months.inventory_item_key '
-            ~ 'order by item_months.month_start rows between unbounded preceding and current row') }} as _batch_ids
+        {{ batch_ids_agg(
+            'monthly_movements._batch_ids',
+            over='partition by item_months.inventory_item_key order by item_months.month_start '
+                ~ 'rows between unbounded preceding and current row'
+        ) }} as _batch_ids
     from item_months
     left join monthly_movements
-        on monthly_movements.inventory_item_key = item_months.inventory_item_key
-        and monthly_movements.month_start = item_months.month_start
+        on item_months.inventory_item_key = monthly_movements.inventory_item_key
+            and item_months.month_start = monthly_movements.month_start
 
 ),
 
@@ -141,17 +179,19 @@ joined as (
         positions.quantity_written_off,
         positions.movement_count,
         items.reorder_point,
-        case when positions.closing_quantity <= items.reorder_point then true else false end as is_at_or_below_reorder_point,
+        coalesce(positions.closing_quantity <= items.reorder_point, false)
+            as is_at_or_below_reorder_point,
         items.unit_cost,
         items.currency,
         tenants.reporting_currency,
-        cast(round(positions.closing_quantity * items.unit_cost, 2) as decimal(18, 2)) as stock_value,
+        cast(round(positions.closing_quantity * items.unit_cost, 2) as decimal(18, 2))
+            as stock_value,
         {{ batch_ids_concat(['positions._batch_ids', 'items._batch_id']) }} as _batch_ids
     from positions
     inner join items
-        on items.inventory_item_key = positions.inventory_item_key
+        on positions.inventory_item_key = items.inventory_item_key
     left join tenants
-        on tenants.tenant_id = items.tenant_id
+        on items.tenant_id = tenants.tenant_id
 
 ),
 
@@ -162,8 +202,14 @@ final as (
         {{ fx_convert_amount('joined.stock_value', 'to_reporting.rate') }} as stock_value_reporting,
         {{ fx_convert_amount('joined.stock_value', 'to_group.rate') }} as stock_value_group
     from joined
-    {{ fx_join_rate('to_reporting', 'joined.tenant_id', 'joined.month_start', 'joined.currency', 'joined.reporting_currency', cap_at_as_of_month=true) }}
-    {{ fx_join_rate('to_group', 'joined.tenant_id', 'joined.month_start', 'joined.currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
+    {{ fx_join_rate(
+        'to_reporting', 'joined.tenant_id', 'joined.month_start', 'joined.currency',
+        'joined.reporting_currency', cap_at_as_of_month=true
+    ) }}
+    {{ fx_join_rate(
+        'to_group', 'joined.tenant_id', 'joined.month_start', 'joined.currency',
+        "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true
+    ) }}
 
 )
 

@@ -11,9 +11,18 @@ tickets as (
 
 ),
 
+stg_crm__customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
+
+),
+
 customers as (
 
-    select customer_key, segment from {{ ref('stg_crm__customers') }}
+    select
+        customer_key,
+        segment
+    from stg_crm__customers
 
 ),
 
@@ -21,10 +30,14 @@ as_of_cut as (
 
     select
         tickets.*,
-        case when first_response_at < cast({{ dbt.dateadd('day', 1, as_of_date()) }} as {{ dbt.type_timestamp() }})
-            then first_response_at end as responded_at,
-        case when resolved_at < cast({{ dbt.dateadd('day', 1, as_of_date()) }} as {{ dbt.type_timestamp() }})
-            then resolved_at end as resolved_by_as_of_at
+        case when tickets.first_response_at
+                < cast({{ dbt.dateadd('day', 1, as_of_date()) }} as {{ dbt.type_timestamp() }})
+                then tickets.first_response_at
+        end as responded_at,
+        case when tickets.resolved_at
+                < cast({{ dbt.dateadd('day', 1, as_of_date()) }} as {{ dbt.type_timestamp() }})
+                then tickets.resolved_at
+        end as resolved_by_as_of_at
     from tickets
 
 ),
@@ -49,10 +62,16 @@ final as (
         as_of_cut.responded_at as first_response_at,
         as_of_cut.resolved_by_as_of_at as resolved_at,
         cast({{ dbt.date_trunc('month', 'as_of_cut.opened_at') }} as date) as opened_month,
-        case when as_of_cut.resolved_by_as_of_at is null then true else false end as is_open,
-        {{ dbt.datediff('as_of_cut.opened_at', 'as_of_cut.responded_at', 'minute') }} as first_response_minutes,
-        cast({{ dbt.datediff('as_of_cut.opened_at', 'as_of_cut.resolved_by_as_of_at', 'minute') }} as {{ operations_type_double() }})
-            / 60 as resolution_hours
+        coalesce(as_of_cut.resolved_by_as_of_at is null, false) as is_open,
+        {{ dbt.datediff('as_of_cut.opened_at', 'as_of_cut.responded_at', 'minute') }}
+            as first_response_minutes,
+        cast(
+            {{ dbt.datediff(
+                'as_of_cut.opened_at', 'as_of_cut.resolved_by_as_of_at',
+                'minute') }} as {{ operations_type_double(
+            ) }}
+        )
+        / 60 as resolution_hours
     from as_of_cut
     left join customers
         on as_of_cut.customer_key = customers.customer_key

@@ -13,15 +13,52 @@
 -#}
 with
 
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
+stg_crm__customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
+
+),
+
+stg_crm__forecasts as (
+
+    select * from {{ ref('stg_crm__forecasts') }}
+
+),
+
+int_contract_bookings_valued as (
+
+    select * from {{ ref('int_contract_bookings_valued') }}
+
+),
+
+int_customer_revenue_monthly as (
+
+    select * from {{ ref('int_customer_revenue_monthly') }}
+
+),
+
 tenants as (
 
-    select tenant_id, reporting_currency from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 
 customers as (
 
-    select tenant_id, customer_id, segment from {{ ref('stg_crm__customers') }}
+    select
+        tenant_id,
+        customer_id,
+        segment
+    from stg_crm__customers
 
 ),
 
@@ -38,8 +75,11 @@ forecasts_ranked as (
             partition by tenant_id, forecast_month, segment, metric
             order by submitted_date desc, forecast_id desc
         ) as recency,
-        {{ batch_ids_agg('_batch_id', over='partition by tenant_id, forecast_month, segment, metric') }} as _batch_ids
-    from {{ ref('stg_crm__forecasts') }}
+        {{ batch_ids_agg(
+            '_batch_id', over='partition by tenant_id, forecast_month, segment, metric'
+        ) }}
+            as _batch_ids
+    from stg_crm__forecasts
     where submitted_date <= {{ as_of_date() }}
 
 ),
@@ -57,8 +97,11 @@ forecasts as (
         forecasts_ranked._batch_ids
     from forecasts_ranked
     inner join tenants
-        on tenants.tenant_id = forecasts_ranked.tenant_id
-    {{ fx_join_rate('to_reporting', 'forecasts_ranked.tenant_id', 'forecasts_ranked.month_start', 'forecasts_ranked.currency', 'tenants.reporting_currency', cap_at_as_of_month=true) }}
+        on forecasts_ranked.tenant_id = tenants.tenant_id
+    {{ fx_join_rate(
+        'to_reporting', 'forecasts_ranked.tenant_id', 'forecasts_ranked.month_start',
+        'forecasts_ranked.currency', 'tenants.reporting_currency', cap_at_as_of_month=true
+    ) }}
     where forecasts_ranked.recency = 1
 
 ),
@@ -73,7 +116,7 @@ actual_components as (
         currency,
         first_year_value as amount,
         _batch_ids
-    from {{ ref('int_contract_bookings_valued') }}
+    from int_contract_bookings_valued
 
     union all
 
@@ -85,7 +128,7 @@ actual_components as (
         currency,
         net_revenue as amount,
         _batch_ids
-    from {{ ref('int_customer_revenue_monthly') }}
+    from int_customer_revenue_monthly
 
 ),
 
@@ -96,15 +139,19 @@ actuals as (
         actual_components.month_start,
         customers.segment,
         actual_components.metric,
-        sum({{ fx_convert_amount('actual_components.amount', 'to_reporting.rate') }}) as actual_amount,
+        sum({{ fx_convert_amount('actual_components.amount', 'to_reporting.rate') }})
+            as actual_amount,
         {{ batch_ids_agg('actual_components._batch_ids') }} as _batch_ids
     from actual_components
     inner join customers
-        on customers.tenant_id = actual_components.tenant_id
-        and customers.customer_id = actual_components.customer_id
+        on actual_components.tenant_id = customers.tenant_id
+            and actual_components.customer_id = customers.customer_id
     inner join tenants
-        on tenants.tenant_id = actual_components.tenant_id
-    {{ fx_join_rate('to_reporting', 'actual_components.tenant_id', 'actual_components.month_start', 'actual_components.currency', 'tenants.reporting_currency', cap_at_as_of_month=true) }}
+        on actual_components.tenant_id = tenants.tenant_id
+    {{ fx_join_rate(
+        'to_reporting', 'actual_components.tenant_id', 'actual_components.month_start',
+        'actual_components.currency', 'tenants.reporting_currency', cap_at_as_of_month=true
+    ) }}
     group by 1, 2, 3, 4
 
 ),
@@ -120,14 +167,14 @@ compared as (
         forecasts.forecast_amount_original,
         cast(coalesce(forecasts.forecast_amount, 0) as decimal(18, 2)) as forecast_amount,
         cast(coalesce(actuals.actual_amount, 0) as decimal(18, 2)) as actual_amount,
-        case when forecasts.tenant_id is not null then true else false end as has_forecast,
+        coalesce(forecasts.tenant_id is not null, false) as has_forecast,
         {{ batch_ids_concat(['forecasts._batch_ids', 'actuals._batch_ids']) }} as _batch_ids
     from forecasts
     full outer join actuals
-        on actuals.tenant_id = forecasts.tenant_id
-        and actuals.month_start = forecasts.month_start
-        and actuals.segment = forecasts.segment
-        and actuals.metric = forecasts.metric
+        on forecasts.tenant_id = actuals.tenant_id
+            and forecasts.month_start = actuals.month_start
+            and forecasts.segment = actuals.segment
+            and forecasts.metric = actuals.metric
 
 ),
 
@@ -138,8 +185,11 @@ final as (
         compared.month_start,
         compared.segment,
         compared.metric,
-        case when cast({{ dbt.last_day('compared.month_start', 'month') }} as date) <= {{ as_of_date() }}
-            then true else false end as is_closed_month,
+        case when cast({{ dbt.last_day('compared.month_start', 'month') }} as date)
+                <= {{ as_of_date() }}
+                then true
+            else false
+        end as is_closed_month,
         compared.has_forecast,
         compared.forecast_currency,
         compared.forecast_amount_original,
@@ -148,17 +198,25 @@ final as (
         compared.actual_amount,
         cast(compared.actual_amount - compared.forecast_amount as decimal(18, 2)) as variance,
         case when compared.forecast_amount = 0 then null
-            else cast(compared.actual_amount - compared.forecast_amount as {{ operations_type_double() }}) / compared.forecast_amount
+            else cast(
+                    compared.actual_amount
+                    - compared.forecast_amount as {{ operations_type_double() }}
+                )
+                / compared.forecast_amount
         end as variance_pct,
-        {{ fx_convert_amount('compared.forecast_amount', 'to_group.rate') }} as forecast_amount_group,
+        {{ fx_convert_amount('compared.forecast_amount', 'to_group.rate') }}
+            as forecast_amount_group,
         {{ fx_convert_amount('compared.actual_amount', 'to_group.rate') }} as actual_amount_group,
         {{ fx_convert_amount('compared.actual_amount', 'to_group.rate') }}
-            - {{ fx_convert_amount('compared.forecast_amount', 'to_group.rate') }} as variance_group,
+        - {{ fx_convert_amount('compared.forecast_amount', 'to_group.rate') }} as variance_group,
         compared._batch_ids
     from compared
     inner join tenants
-        on tenants.tenant_id = compared.tenant_id
-    {{ fx_join_rate('to_group', 'compared.tenant_id', 'compared.month_start', 'tenants.reporting_currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
+        on compared.tenant_id = tenants.tenant_id
+    {{ fx_join_rate(
+        'to_group', 'compared.tenant_id', 'compared.month_start', 'tenants.reporting_currency',
+        "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true
+    ) }}
 
 )
 

@@ -14,9 +14,9 @@ final as (
 
     select
         'ALL' as tenant_id,
-        month_start,
-        segment,
-        metric,
+        variance.month_start,
+        variance.segment,
+        variance.metric,
         '{{ var("group_currency") }}' as group_currency,
         min(case when is_closed_month then 1 else 0 end) = 1 as is_closed_month,
         count(distinct variance.tenant_id) as tenants,
@@ -24,7 +24,8 @@ final as (
         sum(actual_amount_group) as actual_amount_group,
         sum(variance_group) as variance_group,
         case when sum(forecast_amount_group) = 0 then null
-            else cast(sum(variance_group) as {{ operations_type_double() }}) / sum(forecast_amount_group)
+            else cast(sum(variance_group) as {{ operations_type_double() }})
+                / sum(forecast_amount_group)
         end as variance_pct,
         {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from variance

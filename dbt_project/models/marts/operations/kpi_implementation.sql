@@ -12,6 +12,25 @@
 -#}
 with
 
+milestones as (
+
+    select * from {{ ref('fct_milestones') }}
+    where status <> 'cancelled'
+
+),
+
+stg_projects__implementation_projects as (
+
+    select * from {{ ref('stg_projects__implementation_projects') }}
+
+),
+
+dim_date as (
+
+    select * from {{ ref('dim_date') }}
+
+),
+
 projects as (
 
     select
@@ -19,16 +38,10 @@ projects as (
         project_id,
         start_date,
         planned_go_live_date,
-        case when actual_go_live_date <= {{ as_of_date() }} then actual_go_live_date end as actual_go_live_date,
+        case when actual_go_live_date <= {{ as_of_date() }} then actual_go_live_date end
+            as actual_go_live_date,
         _batch_id
-    from {{ ref('stg_projects__implementation_projects') }}
-    where status <> 'cancelled'
-
-),
-
-milestones as (
-
-    select * from {{ ref('fct_milestones') }}
+    from stg_projects__implementation_projects
     where status <> 'cancelled'
 
 ),
@@ -37,9 +50,21 @@ months as (
 
     select distinct
         month_start,
-        least(cast({{ dbt.last_day('month_start', 'month') }} as date), {{ as_of_date() }}) as measured_on
-    from {{ ref('dim_date') }}
+        least(
+            cast({{ dbt.last_day('month_start', 'month') }} as date), {{ as_of_date() }}
+        ) as measured_on
+    from dim_date
     where month_start <= {{ as_of_date() }}
+
+),
+
+tenant_starts as (
+
+    select
+        tenant_id,
+        min(start_date) as first_start_date
+    from projects
+    group by 1
 
 ),
 
@@ -49,13 +74,9 @@ tenant_months as (
         tenant_starts.tenant_id,
         months.month_start,
         months.measured_on
-    from (
-        select tenant_id, min(start_date) as first_start_date
-        from projects
-        group by tenant_id
-    ) as tenant_starts
+    from tenant_starts
     inner join months
-        on months.measured_on >= tenant_starts.first_start_date
+        on tenant_starts.first_start_date <= months.measured_on
 
 ),
 
@@ -65,14 +86,10 @@ first_projects as (
         projects.tenant_id,
         {{ batch_ids_agg('projects._batch_id') }} as _batch_ids
     from projects
-    inner join (
-        select tenant_id, min(start_date) as first_start_date
-        from projects
-        group by tenant_id
-    ) as tenant_starts
-        on tenant_starts.tenant_id = projects.tenant_id
-        and tenant_starts.first_start_date = projects.start_date
-    group by projects.tenant_id
+    inner join tenant_starts
+        on projects.tenant_id = tenant_starts.tenant_id
+            and projects.start_date = tenant_starts.first_start_date
+    group by 1
 
 ),
 
@@ -94,10 +111,14 @@ projects_live as (
         tenant_id,
         cast({{ dbt.date_trunc('month', 'actual_go_live_date') }} as date) as month_start,
         count(*) as projects_went_live,
-        sum({{ dbt.datediff('start_date', 'actual_go_live_date', 'day') }}) as total_cycle_time_days,
-        sum({{ dbt.datediff('start_date', 'planned_go_live_date', 'day') }}) as total_planned_cycle_time_days,
-        sum({{ dbt.datediff('planned_go_live_date', 'actual_go_live_date', 'day') }}) as total_go_live_slip_days,
-        sum(case when actual_go_live_date > planned_go_live_date then 1 else 0 end) as projects_live_late,
+        sum({{ dbt.datediff('start_date', 'actual_go_live_date', 'day') }})
+            as total_cycle_time_days,
+        sum({{ dbt.datediff('start_date', 'planned_go_live_date', 'day') }})
+            as total_planned_cycle_time_days,
+        sum({{ dbt.datediff('planned_go_live_date', 'actual_go_live_date', 'day') }})
+            as total_go_live_slip_days,
+        sum(case when actual_go_live_date > planned_go_live_date then 1 else 0 end)
+            as projects_live_late,
         {{ batch_ids_agg('_batch_id') }} as _batch_ids
     from projects
     where actual_go_live_date is not null
@@ -114,9 +135,12 @@ projects_in_flight as (
         {{ batch_ids_agg('projects._batch_id') }} as _batch_ids
     from tenant_months
     inner join projects
-        on projects.tenant_id = tenant_months.tenant_id
-        and projects.start_date <= tenant_months.measured_on
-        and (projects.actual_go_live_date is null or projects.actual_go_live_date > tenant_months.measured_on)
+        on tenant_months.tenant_id = projects.tenant_id
+            and tenant_months.measured_on >= projects.start_date
+            and (
+                projects.actual_go_live_date is null
+                or tenant_months.measured_on < projects.actual_go_live_date
+            )
     group by 1, 2
 
 ),
@@ -145,9 +169,12 @@ milestones_slipping as (
         {{ batch_ids_agg('milestones._batch_ids') }} as _batch_ids
     from tenant_months
     inner join milestones
-        on milestones.tenant_id = tenant_months.tenant_id
-        and milestones.planned_date < tenant_months.measured_on
-        and (milestones.completed_date is null or milestones.completed_date > tenant_months.measured_on)
+        on tenant_months.tenant_id = milestones.tenant_id
+            and tenant_months.measured_on > milestones.planned_date
+            and (
+                milestones.completed_date is null
+                or tenant_months.measured_on < milestones.completed_date
+            )
     group by 1, 2
 
 ),
@@ -164,18 +191,19 @@ final as (
         coalesce(projects_in_flight.projects_in_flight, 0) as projects_in_flight,
         coalesce(projects_live.total_cycle_time_days, 0) as total_cycle_time_days,
         cast(projects_live.total_cycle_time_days as {{ operations_type_double() }})
-            / projects_live.projects_went_live as avg_cycle_time_days,
+        / projects_live.projects_went_live as avg_cycle_time_days,
         coalesce(projects_live.total_planned_cycle_time_days, 0) as total_planned_cycle_time_days,
         cast(projects_live.total_planned_cycle_time_days as {{ operations_type_double() }})
-            / projects_live.projects_went_live as avg_planned_cycle_time_days,
+        / projects_live.projects_went_live as avg_planned_cycle_time_days,
         coalesce(projects_live.total_go_live_slip_days, 0) as total_go_live_slip_days,
         cast(projects_live.total_go_live_slip_days as {{ operations_type_double() }})
-            / projects_live.projects_went_live as avg_go_live_slip_days,
+        / projects_live.projects_went_live as avg_go_live_slip_days,
         coalesce(milestones_completed.milestones_completed, 0) as milestones_completed,
         coalesce(milestones_completed.milestones_completed_late, 0) as milestones_completed_late,
-        coalesce(milestones_completed.total_milestone_slippage_days, 0) as total_milestone_slippage_days,
+        coalesce(milestones_completed.total_milestone_slippage_days, 0)
+            as total_milestone_slippage_days,
         cast(milestones_completed.total_milestone_slippage_days as {{ operations_type_double() }})
-            / milestones_completed.milestones_completed as avg_milestone_slippage_days,
+        / milestones_completed.milestones_completed as avg_milestone_slippage_days,
         coalesce(milestones_slipping.milestones_slipping, 0) as milestones_slipping,
         coalesce(
             {{ batch_ids_concat([
@@ -186,22 +214,22 @@ final as (
         ) as _batch_ids
     from tenant_months
     left join projects_started
-        on projects_started.tenant_id = tenant_months.tenant_id
-        and projects_started.month_start = tenant_months.month_start
+        on tenant_months.tenant_id = projects_started.tenant_id
+            and tenant_months.month_start = projects_started.month_start
     left join projects_live
-        on projects_live.tenant_id = tenant_months.tenant_id
-        and projects_live.month_start = tenant_months.month_start
+        on tenant_months.tenant_id = projects_live.tenant_id
+            and tenant_months.month_start = projects_live.month_start
     left join projects_in_flight
-        on projects_in_flight.tenant_id = tenant_months.tenant_id
-        and projects_in_flight.month_start = tenant_months.month_start
+        on tenant_months.tenant_id = projects_in_flight.tenant_id
+            and tenant_months.month_start = projects_in_flight.month_start
     left join milestones_completed
-        on milestones_completed.tenant_id = tenant_months.tenant_id
-        and milestones_completed.month_start = tenant_months.month_start
+        on tenant_months.tenant_id = milestones_completed.tenant_id
+            and tenant_months.month_start = milestones_completed.month_start
     left join milestones_slipping
-        on milestones_slipping.tenant_id = tenant_months.tenant_id
-        and milestones_slipping.month_start = tenant_months.month_start
+        on tenant_months.tenant_id = milestones_slipping.tenant_id
+            and tenant_months.month_start = milestones_slipping.month_start
     left join first_projects
-        on first_projects.tenant_id = tenant_months.tenant_id
+        on tenant_months.tenant_id = first_projects.tenant_id
 
 )
 

@@ -47,20 +47,24 @@ final as (
         projects_in_flight,
         total_cycle_time_days,
         case when projects_went_live > 0
-            then cast(total_cycle_time_days as {{ operations_type_double() }}) / projects_went_live
+                then cast(total_cycle_time_days as {{ operations_type_double() }})
+                    / projects_went_live
         end as avg_cycle_time_days,
         case when projects_went_live > 0
-            then cast(total_planned_cycle_time_days as {{ operations_type_double() }}) / projects_went_live
+                then cast(total_planned_cycle_time_days as {{ operations_type_double() }})
+                    / projects_went_live
         end as avg_planned_cycle_time_days,
         total_go_live_slip_days,
         case when projects_went_live > 0
-            then cast(total_go_live_slip_days as {{ operations_type_double() }}) / projects_went_live
+                then cast(total_go_live_slip_days as {{ operations_type_double() }})
+                    / projects_went_live
         end as avg_go_live_slip_days,
         milestones_completed,
         milestones_completed_late,
         total_milestone_slippage_days,
         case when milestones_completed > 0
-            then cast(total_milestone_slippage_days as {{ operations_type_double() }}) / milestones_completed
+                then cast(total_milestone_slippage_days as {{ operations_type_double() }})
+                    / milestones_completed
         end as avg_milestone_slippage_days,
         milestones_slipping,
         _batch_ids

@@ -20,6 +20,48 @@
 -#}
 with
 
+stg_crm__customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
+
+),
+
+stg_partners__partners as (
+
+    select * from {{ ref('stg_partners__partners') }}
+
+),
+
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
+stg_projects__implementation_projects as (
+
+    select * from {{ ref('stg_projects__implementation_projects') }}
+
+),
+
+int_customer_revenue_monthly as (
+
+    select * from {{ ref('int_customer_revenue_monthly') }}
+
+),
+
+fct_device_deployments as (
+
+    select * from {{ ref('fct_device_deployments') }}
+
+),
+
+fct_purchase_orders as (
+
+    select * from {{ ref('fct_purchase_orders') }}
+
+),
+
 customers as (
 
     select
@@ -28,25 +70,38 @@ customers as (
         segment,
         partner_id,
         billing_currency
-    from {{ ref('stg_crm__customers') }}
+    from stg_crm__customers
 
 ),
 
 partners as (
 
-    select tenant_id, partner_id, commission_pct, _batch_id from {{ ref('stg_partners__partners') }}
+    select
+        tenant_id,
+        partner_id,
+        commission_pct,
+        _batch_id
+    from stg_partners__partners
 
 ),
 
 tenants as (
 
-    select tenant_id, reporting_currency from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 
 projects as (
 
-    select tenant_id, project_id, customer_id, _batch_id from {{ ref('stg_projects__implementation_projects') }}
+    select
+        tenant_id,
+        project_id,
+        customer_id,
+        _batch_id
+    from stg_projects__implementation_projects
 
 ),
 
@@ -62,7 +117,7 @@ components as (
         cast(0 as decimal(18, 2)) as device_cost,
         cast(0 as decimal(18, 2)) as pass_through_cost,
         _batch_ids
-    from {{ ref('int_customer_revenue_monthly') }}
+    from int_customer_revenue_monthly
 
     union all
 
@@ -76,7 +131,7 @@ components as (
         device_cost,
         cast(0 as decimal(18, 2)) as pass_through_cost,
         _batch_ids
-    from {{ ref('fct_device_deployments') }}
+    from fct_device_deployments
     where is_deployed
 
     union all
@@ -91,10 +146,10 @@ components as (
         cast(0 as decimal(18, 2)) as device_cost,
         purchase_orders.order_amount as pass_through_cost,
         {{ batch_ids_concat(['purchase_orders._batch_ids', 'projects._batch_id']) }} as _batch_ids
-    from {{ ref('fct_purchase_orders') }} as purchase_orders
+    from fct_purchase_orders as purchase_orders
     inner join projects
-        on projects.tenant_id = purchase_orders.tenant_id
-        and projects.project_id = purchase_orders.project_id
+        on purchase_orders.tenant_id = projects.tenant_id
+            and purchase_orders.project_id = projects.project_id
     where purchase_orders.vendor_category in ('logistics', 'services')
         and purchase_orders.status <> 'cancelled'
 
@@ -107,16 +162,22 @@ in_customer_currency as (
         components.customer_id,
         components.month_start,
         customers.billing_currency as currency,
-        sum({{ fx_convert_amount('components.invoiced_amount', 'to_customer.rate') }}) as invoiced_revenue,
-        sum({{ fx_convert_amount('components.credited_amount', 'to_customer.rate') }}) as credited_revenue,
+        sum({{ fx_convert_amount('components.invoiced_amount', 'to_customer.rate') }})
+            as invoiced_revenue,
+        sum({{ fx_convert_amount('components.credited_amount', 'to_customer.rate') }})
+            as credited_revenue,
         sum({{ fx_convert_amount('components.device_cost', 'to_customer.rate') }}) as device_cost,
-        sum({{ fx_convert_amount('components.pass_through_cost', 'to_customer.rate') }}) as pass_through_cost,
+        sum({{ fx_convert_amount('components.pass_through_cost', 'to_customer.rate') }})
+            as pass_through_cost,
         {{ batch_ids_agg('components._batch_ids') }} as _batch_ids
     from components
     inner join customers
-        on customers.tenant_id = components.tenant_id
-        and customers.customer_id = components.customer_id
-    {{ fx_join_rate('to_customer', 'components.tenant_id', 'components.month_start', 'components.currency', 'customers.billing_currency', cap_at_as_of_month=true) }}
+        on components.tenant_id = customers.tenant_id
+            and components.customer_id = customers.customer_id
+    {{ fx_join_rate(
+        'to_customer', 'components.tenant_id', 'components.month_start', 'components.currency',
+        'customers.billing_currency', cap_at_as_of_month=true
+    ) }}
     where components.month_start <= {{ as_of_date() }}
     group by 1, 2, 3, 4
 
@@ -130,28 +191,37 @@ with_commission as (
         in_customer_currency.month_start,
         customers.segment,
         customers.partner_id,
-        case when customers.partner_id is not null then true else false end as is_partner_sourced,
+        coalesce(customers.partner_id is not null, false) as is_partner_sourced,
         partners.commission_pct as partner_commission_pct,
         in_customer_currency.currency,
         tenants.reporting_currency,
         cast(in_customer_currency.invoiced_revenue as decimal(18, 2)) as invoiced_revenue,
         cast(in_customer_currency.credited_revenue as decimal(18, 2)) as credited_revenue,
-        cast(in_customer_currency.invoiced_revenue - in_customer_currency.credited_revenue as decimal(18, 2))
+        cast(
+            in_customer_currency.invoiced_revenue
+            - in_customer_currency.credited_revenue as decimal(18, 2)
+        )
             as net_revenue,
         cast(in_customer_currency.device_cost as decimal(18, 2)) as device_cost,
-        cast(round(in_customer_currency.invoiced_revenue * coalesce(partners.commission_pct, 0) / 100, 2)
-            as decimal(18, 2)) as partner_commission,
+        cast(
+            round(
+                in_customer_currency.invoiced_revenue * coalesce(partners.commission_pct, 0) / 100,
+                2
+            )
+            as decimal(18, 2)
+        ) as partner_commission,
         cast(in_customer_currency.pass_through_cost as decimal(18, 2)) as pass_through_cost,
-        {{ batch_ids_concat(['in_customer_currency._batch_ids', 'partners._batch_id']) }} as _batch_ids
+        {{ batch_ids_concat(['in_customer_currency._batch_ids', 'partners._batch_id']) }}
+            as _batch_ids
     from in_customer_currency
     inner join customers
-        on customers.tenant_id = in_customer_currency.tenant_id
-        and customers.customer_id = in_customer_currency.customer_id
+        on in_customer_currency.tenant_id = customers.tenant_id
+            and in_customer_currency.customer_id = customers.customer_id
     left join partners
-        on partners.tenant_id = customers.tenant_id
-        and partners.partner_id = customers.partner_id
+        on customers.tenant_id = partners.tenant_id
+            and customers.partner_id = partners.partner_id
     left join tenants
-        on tenants.tenant_id = in_customer_currency.tenant_id
+        on in_customer_currency.tenant_id = tenants.tenant_id
 
 ),
 
@@ -159,18 +229,36 @@ converted as (
 
     select
         with_commission.*,
-        cast(device_cost + partner_commission + pass_through_cost as decimal(18, 2)) as direct_cost,
-        {{ fx_convert_amount('with_commission.net_revenue', 'to_reporting.rate') }} as net_revenue_reporting,
-        {{ fx_convert_amount('with_commission.device_cost', 'to_reporting.rate') }} as device_cost_reporting,
-        {{ fx_convert_amount('with_commission.partner_commission', 'to_reporting.rate') }} as partner_commission_reporting,
-        {{ fx_convert_amount('with_commission.pass_through_cost', 'to_reporting.rate') }} as pass_through_cost_reporting,
-        {{ fx_convert_amount('with_commission.net_revenue', 'to_group.rate') }} as net_revenue_group,
-        {{ fx_convert_amount('with_commission.device_cost', 'to_group.rate') }} as device_cost_group,
-        {{ fx_convert_amount('with_commission.partner_commission', 'to_group.rate') }} as partner_commission_group,
-        {{ fx_convert_amount('with_commission.pass_through_cost', 'to_group.rate') }} as pass_through_cost_group
+        cast(
+            with_commission.device_cost
+            + with_commission.partner_commission
+            + with_commission.pass_through_cost as decimal(18, 2)
+        ) as direct_cost,
+        {{ fx_convert_amount('with_commission.net_revenue', 'to_reporting.rate') }}
+            as net_revenue_reporting,
+        {{ fx_convert_amount('with_commission.device_cost', 'to_reporting.rate') }}
+            as device_cost_reporting,
+        {{ fx_convert_amount('with_commission.partner_commission', 'to_reporting.rate') }}
+            as partner_commission_reporting,
+        {{ fx_convert_amount('with_commission.pass_through_cost', 'to_reporting.rate') }}
+            as pass_through_cost_reporting,
+        {{ fx_convert_amount('with_commission.net_revenue', 'to_group.rate') }}
+            as net_revenue_group,
+        {{ fx_convert_amount('with_commission.device_cost', 'to_group.rate') }}
+            as device_cost_group,
+        {{ fx_convert_amount('with_commission.partner_commission', 'to_group.rate') }}
+            as partner_commission_group,
+        {{ fx_convert_amount('with_commission.pass_through_cost', 'to_group.rate') }}
+            as pass_through_cost_group
     from with_commission
-    {{ fx_join_rate('to_reporting', 'with_commission.tenant_id', 'with_commission.month_start', 'with_commission.currency', 'with_commission.reporting_currency', cap_at_as_of_month=true) }}
-    {{ fx_join_rate('to_group', 'with_commission.tenant_id', 'with_commission.month_start', 'with_commission.currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
+    {{ fx_join_rate(
+        'to_reporting', 'with_commission.tenant_id', 'with_commission.month_start',
+        'with_commission.currency', 'with_commission.reporting_currency', cap_at_as_of_month=true
+    ) }}
+    {{ fx_join_rate(
+        'to_group', 'with_commission.tenant_id', 'with_commission.month_start',
+        'with_commission.currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true
+    ) }}
 
 ),
 
@@ -201,18 +289,34 @@ final as (
         device_cost_reporting,
         partner_commission_reporting,
         pass_through_cost_reporting,
-        cast(device_cost_reporting + partner_commission_reporting + pass_through_cost_reporting as decimal(18, 2))
+        cast(
+            device_cost_reporting
+            + partner_commission_reporting
+            + pass_through_cost_reporting as decimal(18, 2)
+        )
             as direct_cost_reporting,
-        cast(net_revenue_reporting - device_cost_reporting - partner_commission_reporting - pass_through_cost_reporting
-            as decimal(18, 2)) as margin_reporting,
+        cast(
+            net_revenue_reporting
+            - device_cost_reporting
+            - partner_commission_reporting
+            - pass_through_cost_reporting
+            as decimal(18, 2)
+        ) as margin_reporting,
         net_revenue_group,
         device_cost_group,
         partner_commission_group,
         pass_through_cost_group,
-        cast(device_cost_group + partner_commission_group + pass_through_cost_group as decimal(18, 2))
+        cast(
+            device_cost_group + partner_commission_group + pass_through_cost_group as decimal(18, 2)
+        )
             as direct_cost_group,
-        cast(net_revenue_group - device_cost_group - partner_commission_group - pass_through_cost_group
-            as decimal(18, 2)) as margin_group,
+        cast(
+            net_revenue_group
+            - device_cost_group
+            - partner_commission_group
+            - pass_through_cost_group
+            as decimal(18, 2)
+        ) as margin_group,
         _batch_ids
     from converted
 

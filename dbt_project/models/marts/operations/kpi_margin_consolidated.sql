@@ -14,8 +14,8 @@ final as (
 
     select
         'ALL' as tenant_id,
-        segment,
-        month_start,
+        margin.segment,
+        margin.month_start,
         '{{ var("group_currency") }}' as group_currency,
         count(distinct margin.tenant_id) as tenants,
         count(*) as customers,

@@ -23,21 +23,43 @@ settlements as (
 
 ),
 
-partners as (
-
-    select tenant_id, partner_id, partner_name, partner_type, commission_pct, _batch_id from {{ ref('stg_partners__partners') }}
-
-),
-
 partner_revenue as (
 
     select * from {{ ref('int_partner_revenue_monthly') }}
 
 ),
 
+stg_partners__partners as (
+
+    select * from {{ ref('stg_partners__partners') }}
+
+),
+
+stg_finance__tenants as (
+
+    select * from {{ ref('stg_finance__tenants') }}
+
+),
+
+partners as (
+
+    select
+        tenant_id,
+        partner_id,
+        partner_name,
+        partner_type,
+        commission_pct,
+        _batch_id
+    from stg_partners__partners
+
+),
+
 tenants as (
 
-    select tenant_id, reporting_currency from {{ ref('stg_finance__tenants') }}
+    select
+        tenant_id,
+        reporting_currency
+    from stg_finance__tenants
 
 ),
 
@@ -57,23 +79,32 @@ expected as (
         settlements.commission_pct as stated_commission_pct,
         settlements.reported_revenue,
         cast(coalesce(partner_revenue.partner_revenue, 0) as decimal(18, 2)) as expected_revenue,
-        cast(coalesce(partner_revenue.void_invoiced_revenue, 0) as decimal(18, 2)) as void_invoiced_revenue,
-        cast(round(coalesce(partner_revenue.partner_revenue, 0) * partners.commission_pct / 100, 2) as decimal(18, 2))
+        cast(coalesce(partner_revenue.void_invoiced_revenue, 0) as decimal(18, 2))
+            as void_invoiced_revenue,
+        cast(
+            round(
+                coalesce(partner_revenue.partner_revenue, 0) * partners.commission_pct / 100, 2
+            ) as decimal(18, 2)
+        )
             as expected_commission,
         settlements.commission_amount as settled_commission,
-        case when partner_revenue.partner_revenue is null then true else false end as is_without_sourced_revenue,
-        {{ batch_ids_concat(['settlements._batch_id', 'partners._batch_id', 'partner_revenue._batch_ids']) }} as _batch_ids
+        coalesce(partner_revenue.partner_revenue is null, false)
+            as is_without_sourced_revenue,
+        {{ batch_ids_concat([
+            'settlements._batch_id', 'partners._batch_id', 'partner_revenue._batch_ids'
+        ]) }}
+            as _batch_ids
     from settlements
     inner join partners
-        on partners.tenant_id = settlements.tenant_id
-        and partners.partner_id = settlements.partner_id
+        on settlements.tenant_id = partners.tenant_id
+            and settlements.partner_id = partners.partner_id
     left join partner_revenue
-        on partner_revenue.tenant_id = settlements.tenant_id
-        and partner_revenue.partner_id = settlements.partner_id
-        and partner_revenue.period_month = settlements.period_month
-        and partner_revenue.partner_currency = settlements.currency
+        on settlements.tenant_id = partner_revenue.tenant_id
+            and settlements.partner_id = partner_revenue.partner_id
+            and settlements.period_month = partner_revenue.period_month
+            and settlements.currency = partner_revenue.partner_currency
     left join tenants
-        on tenants.tenant_id = settlements.tenant_id
+        on settlements.tenant_id = tenants.tenant_id
 
 ),
 
@@ -81,14 +112,19 @@ compared as (
 
     select
         expected.*,
-        cast(reported_revenue - expected_revenue as decimal(18, 2)) as revenue_difference,
-        cast(settled_commission - expected_commission as decimal(18, 2)) as commission_difference,
+        cast(expected.reported_revenue - expected.expected_revenue as decimal(18, 2))
+            as revenue_difference,
+        cast(expected.settled_commission - expected.expected_commission as decimal(18, 2))
+            as commission_difference,
         case
-            when abs(settled_commission - expected_commission)
-                <= case when {{ relative_tolerance }} * expected_commission > {{ absolute_tolerance }}
-                    then {{ relative_tolerance }} * expected_commission else {{ absolute_tolerance }} end
+            when abs(expected.settled_commission - expected.expected_commission)
+                <= case when {{ relative_tolerance }} * expected.expected_commission
+                        > {{ absolute_tolerance }}
+                        then {{ relative_tolerance }} * expected.expected_commission
+                    else {{ absolute_tolerance }}
+                end
                 then 'accurate'
-            when settled_commission > expected_commission then 'overstated'
+            when expected.settled_commission > expected.expected_commission then 'overstated'
             else 'understated'
         end as accuracy_status
     from expected
@@ -99,21 +135,34 @@ final as (
 
     select
         compared.*,
-        case when accuracy_status = 'accurate' then true else false end as is_accurate,
-        case when expected_commission = 0 then null
-            else cast(settled_commission as {{ operations_type_double() }}) / expected_commission
+        coalesce(compared.accuracy_status = 'accurate', false) as is_accurate,
+        case when compared.expected_commission = 0 then null
+            else cast(compared.settled_commission as {{ operations_type_double() }})
+                / compared.expected_commission
         end as settled_to_expected_ratio,
-        {{ fx_convert_amount('compared.expected_commission', 'to_reporting.rate') }} as expected_commission_reporting,
-        {{ fx_convert_amount('compared.settled_commission', 'to_reporting.rate') }} as settled_commission_reporting,
+        {{ fx_convert_amount('compared.expected_commission', 'to_reporting.rate') }}
+            as expected_commission_reporting,
         {{ fx_convert_amount('compared.settled_commission', 'to_reporting.rate') }}
-            - {{ fx_convert_amount('compared.expected_commission', 'to_reporting.rate') }} as commission_difference_reporting,
-        {{ fx_convert_amount('compared.expected_commission', 'to_group.rate') }} as expected_commission_group,
-        {{ fx_convert_amount('compared.settled_commission', 'to_group.rate') }} as settled_commission_group,
+            as settled_commission_reporting,
+        {{ fx_convert_amount('compared.settled_commission', 'to_reporting.rate') }}
+        - {{ fx_convert_amount('compared.expected_commission', 'to_reporting.rate') }}
+            as commission_difference_reporting,
+        {{ fx_convert_amount('compared.expected_commission', 'to_group.rate') }}
+            as expected_commission_group,
         {{ fx_convert_amount('compared.settled_commission', 'to_group.rate') }}
-            - {{ fx_convert_amount('compared.expected_commission', 'to_group.rate') }} as commission_difference_group
+            as settled_commission_group,
+        {{ fx_convert_amount('compared.settled_commission', 'to_group.rate') }}
+        - {{ fx_convert_amount('compared.expected_commission', 'to_group.rate') }}
+            as commission_difference_group
     from compared
-    {{ fx_join_rate('to_reporting', 'compared.tenant_id', 'compared.period_month', 'compared.currency', 'compared.reporting_currency', cap_at_as_of_month=true) }}
-    {{ fx_join_rate('to_group', 'compared.tenant_id', 'compared.period_month', 'compared.currency', "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true) }}
+    {{ fx_join_rate(
+        'to_reporting', 'compared.tenant_id', 'compared.period_month', 'compared.currency',
+        'compared.reporting_currency', cap_at_as_of_month=true
+    ) }}
+    {{ fx_join_rate(
+        'to_group', 'compared.tenant_id', 'compared.period_month', 'compared.currency',
+        "'" ~ var('group_currency') ~ "'", cap_at_as_of_month=true
+    ) }}
 
 )
 

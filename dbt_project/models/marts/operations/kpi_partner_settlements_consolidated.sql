@@ -23,7 +23,8 @@ final as (
         sum(expected_commission_group) as expected_commission_group,
         sum(settled_commission_group) as settled_commission_group,
         sum(commission_difference_group) as commission_difference_group,
-        sum(case when is_accurate then 0 else commission_difference_group end) as inaccurate_commission_difference_group,
+        sum(case when is_accurate then 0 else commission_difference_group end)
+            as inaccurate_commission_difference_group,
         {{ batch_ids_agg('_batch_ids') }} as _batch_ids
     from settlements
     group by 1, 2, 3

@@ -57,12 +57,14 @@ final as (
         quantity_rejected,
         total_lead_time_days,
         case when fully_received_orders > 0
-            then cast(total_lead_time_days as {{ operations_type_double() }}) / fully_received_orders
+                then cast(total_lead_time_days as {{ operations_type_double() }})
+                    / fully_received_orders
         end as avg_lead_time_days,
         min_lead_time_days,
         max_lead_time_days,
         case when fully_received_orders > 0
-            then cast(on_time_received_orders as {{ operations_type_double() }}) / fully_received_orders
+                then cast(on_time_received_orders as {{ operations_type_double() }})
+                    / fully_received_orders
         end as on_time_rate,
         _batch_ids
     from totals

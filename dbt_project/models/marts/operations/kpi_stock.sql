@@ -13,6 +13,12 @@ positions as (
 
 ),
 
+stg_procurement__device_deployments as (
+
+    select * from {{ ref('stg_procurement__device_deployments') }}
+
+),
+
 deployments as (
 
     select
@@ -22,7 +28,7 @@ deployments as (
         committed_date,
         deployed_date,
         _batch_id
-    from {{ ref('stg_procurement__device_deployments') }}
+    from stg_procurement__device_deployments
     where status <> 'cancelled'
 
 ),
@@ -38,10 +44,13 @@ committed as (
         {{ batch_ids_agg('deployments._batch_id') }} as _batch_ids
     from positions
     inner join deployments
-        on deployments.tenant_id = positions.tenant_id
-        and deployments.item_id = positions.item_id
-        and deployments.committed_date <= positions.position_date
-        and (deployments.deployed_date is null or deployments.deployed_date > positions.position_date)
+        on positions.tenant_id = deployments.tenant_id
+            and positions.item_id = deployments.item_id
+            and positions.position_date >= deployments.committed_date
+            and (
+                deployments.deployed_date is null
+                or positions.position_date < deployments.deployed_date
+            )
     group by 1, 2, 3
 
 ),
@@ -59,18 +68,24 @@ final as (
         positions.is_at_or_below_reorder_point,
         coalesce(committed.open_commitments, 0) as open_commitments,
         coalesce(committed.committed_not_deployed_quantity, 0) as committed_not_deployed_quantity,
-        positions.closing_quantity - coalesce(committed.committed_not_deployed_quantity, 0) as available_quantity,
-        case when coalesce(committed.committed_not_deployed_quantity, 0) > positions.closing_quantity
-            then true else false end as is_stockout,
-        case when coalesce(committed.committed_not_deployed_quantity, 0) > positions.closing_quantity
-            then coalesce(committed.committed_not_deployed_quantity, 0) - positions.closing_quantity
-            else 0 end as shortfall_quantity,
+        positions.closing_quantity
+        - coalesce(committed.committed_not_deployed_quantity, 0) as available_quantity,
+        coalesce(
+            coalesce(committed.committed_not_deployed_quantity, 0) > positions.closing_quantity,
+            false
+        ) as is_stockout,
+        case when coalesce(committed.committed_not_deployed_quantity, 0)
+                > positions.closing_quantity
+                then coalesce(committed.committed_not_deployed_quantity, 0)
+                    - positions.closing_quantity
+            else 0
+        end as shortfall_quantity,
         {{ batch_ids_concat(['positions._batch_ids', 'committed._batch_ids']) }} as _batch_ids
     from positions
     left join committed
-        on committed.tenant_id = positions.tenant_id
-        and committed.item_id = positions.item_id
-        and committed.month_start = positions.month_start
+        on positions.tenant_id = committed.tenant_id
+            and positions.item_id = committed.item_id
+            and positions.month_start = committed.month_start
 
 )
 

@@ -19,7 +19,8 @@ final as (
         month_start,
         count(distinct tenant_id) as tenants,
         count(*) as items,
-        sum(case when is_at_or_below_reorder_point then 1 else 0 end) as items_at_or_below_reorder_point,
+        sum(case when is_at_or_below_reorder_point then 1 else 0 end)
+            as items_at_or_below_reorder_point,
         sum(case when is_stockout then 1 else 0 end) as items_in_stockout,
         sum(committed_not_deployed_quantity) as committed_not_deployed_quantity,
         sum(shortfall_quantity) as shortfall_quantity,

@@ -32,7 +32,7 @@ lagged as (
         coalesce(lag(mrr_group) over (
             partition by tenant_id, customer_id order by month_start
         ), 0) as previous_mrr_group,
-        case when month_start = first_mrr_month then true else false end as is_first_month,
+        coalesce(month_start = first_mrr_month, false) as is_first_month,
         lag(_batch_ids) over (
             partition by tenant_id, customer_id order by month_start
         ) as previous_batch_ids
@@ -50,7 +50,7 @@ final as (
         month_start,
         first_mrr_month,
         is_first_month,
-        case when mrr > 0 then true else false end as is_active,
+        coalesce(mrr > 0, false) as is_active,
         active_line_items,
 
         reporting_currency,
@@ -72,7 +72,8 @@ final as (
         mrr_group,
         12 * mrr_group as arr_group,
         previous_mrr_group,
-        {{ mrr_movement_type('mrr_group', 'previous_mrr_group', 'is_first_month') }} as movement_type_group,
+        {{ mrr_movement_type('mrr_group', 'previous_mrr_group', 'is_first_month') }}
+            as movement_type_group,
         mrr_group - previous_mrr_group as movement_amount_group,
 
         -- the movement compares this month with the last, so both months' lines are behind it

@@ -14,10 +14,20 @@ customer_months as (
 
 ),
 
+dim_customer as (
+
+    select * from {{ ref('dim_customer') }}
+
+),
+
 customers as (
 
-    select tenant_id, customer_id, customer_name, segment
-    from {{ ref('dim_customer') }}
+    select
+        tenant_id,
+        customer_id,
+        customer_name,
+        segment
+    from dim_customer
 
 ),
 
@@ -44,7 +54,7 @@ final as (
     from customer_months
     inner join customers
         on customer_months.tenant_id = customers.tenant_id
-        and customer_months.customer_id = customers.customer_id
+            and customer_months.customer_id = customers.customer_id
 
 )
 

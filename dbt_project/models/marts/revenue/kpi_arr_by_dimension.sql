@@ -46,7 +46,7 @@ customer_months as (
     from fct_mrr
     inner join dim_customer
         on fct_mrr.tenant_id = dim_customer.tenant_id
-        and fct_mrr.customer_id = dim_customer.customer_id
+            and fct_mrr.customer_id = dim_customer.customer_id
     -- months without a line in them or the month before (zero MRR long after a churn) add
     -- nothing to ARR or customers, and have no load batch behind them
     where fct_mrr._batch_ids is not null
@@ -55,44 +55,48 @@ customer_months as (
 
 {% for dimension, label in [('segment', 'segment'), ('region', 'region'),
                              ('partner', 'partner_label')] %}
-by_{{ dimension }} as (
+    by_{{ dimension }} as (
 
-    select
-        tenant_id,
-        segment,
-        month_start,
-        '{{ dimension }}' as dimension,
-        {{ label }} as label,
-        12 * sum(mrr) as arr,
-        12 * sum(mrr_group) as arr_group,
-        count(case when mrr > 0 then 1 end) as customers,
-        {{ batch_ids_agg('_batch_ids') }} as _batch_ids
-    from customer_months
-    group by tenant_id, segment, month_start, {{ label }}
+        select
+            tenant_id,
+            segment,
+            month_start,
+            '{{ dimension }}' as dimension,
+            {{ label }} as label,  -- noqa: RF04
+            12 * sum(mrr) as arr,
+            12 * sum(mrr_group) as arr_group,
+            count(case when mrr > 0 then 1 end) as customers,
+            {{ batch_ids_agg('_batch_ids') }} as _batch_ids
+        from customer_months
+        group by tenant_id, segment, month_start, {{ label }}
 
-),
+    ),
 
 {% endfor %}
 by_product as (
 
     select
-        lines.tenant_id,
+        line_months.tenant_id,
         dim_customer.segment,
-        lines.month_start,
+        line_months.month_start,
         'product' as dimension,
-        dim_product.product_name as label,
-        12 * sum(lines.monthly_amount_reporting) as arr,
-        12 * sum(lines.monthly_amount_group) as arr_group,
-        count(distinct lines.customer_id) as customers,
-        {{ batch_ids_agg('lines._batch_id') }} as _batch_ids
-    from fct_subscription_line_months as lines
+        dim_product.product_name as label,  -- noqa: RF04
+        12 * sum(line_months.monthly_amount_reporting) as arr,
+        12 * sum(line_months.monthly_amount_group) as arr_group,
+        count(distinct line_months.customer_id) as customers,
+        {{ batch_ids_agg('line_months._batch_id') }} as _batch_ids
+    from fct_subscription_line_months as line_months
     inner join dim_product
-        on lines.tenant_id = dim_product.tenant_id
-        and lines.product_id = dim_product.product_id
+        on line_months.tenant_id = dim_product.tenant_id
+            and line_months.product_id = dim_product.product_id
     inner join dim_customer
-        on lines.tenant_id = dim_customer.tenant_id
-        and lines.customer_id = dim_customer.customer_id
-    group by lines.tenant_id, dim_customer.segment, lines.month_start, dim_product.product_name
+        on line_months.tenant_id = dim_customer.tenant_id
+            and line_months.customer_id = dim_customer.customer_id
+    group by
+        line_months.tenant_id,
+        dim_customer.segment,
+        line_months.month_start,
+        dim_product.product_name
 
 ),
 

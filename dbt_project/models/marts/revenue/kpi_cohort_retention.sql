@@ -32,7 +32,7 @@ cohort_months as (
     from fct_mrr
     inner join dim_customer
         on fct_mrr.tenant_id = dim_customer.tenant_id
-        and fct_mrr.customer_id = dim_customer.customer_id
+            and fct_mrr.customer_id = dim_customer.customer_id
 
 ),
 
@@ -87,8 +87,8 @@ final as (
     from cohorts
     inner join cohort_lineage
         on cohorts.tenant_id = cohort_lineage.tenant_id
-        and cohorts.segment = cohort_lineage.segment
-        and cohorts.cohort_month = cohort_lineage.cohort_month
+            and cohorts.segment = cohort_lineage.segment
+            and cohorts.cohort_month = cohort_lineage.cohort_month
 
 )
 

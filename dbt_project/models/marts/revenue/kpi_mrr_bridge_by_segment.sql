@@ -28,7 +28,7 @@ segment_months as (
     from fct_mrr
     inner join dim_customer
         on fct_mrr.tenant_id = dim_customer.tenant_id
-        and fct_mrr.customer_id = dim_customer.customer_id
+            and fct_mrr.customer_id = dim_customer.customer_id
 
 ),
 

@@ -34,7 +34,7 @@ segment_months as (
     from fct_mrr
     inner join dim_customer
         on fct_mrr.tenant_id = dim_customer.tenant_id
-        and fct_mrr.customer_id = dim_customer.customer_id
+            and fct_mrr.customer_id = dim_customer.customer_id
 
 ),
 
@@ -62,20 +62,20 @@ final as (
         {{ generate_surrogate_key(['reporting_kpis.tenant_id', 'reporting_kpis.segment',
             'reporting_kpis.month_start']) }} as retention_segment_month_key,
         {% for key in keys -%}
-        reporting_kpis.{{ key }},
+            reporting_kpis.{{ key }},
         {% endfor -%}
         {% for figure in figures -%}
-        reporting_kpis.{{ figure }},
+            reporting_kpis.{{ figure }},
         {% endfor -%}
         {% for figure in figures -%}
-        group_kpis.{{ figure }} as {{ figure }}_group,
+            group_kpis.{{ figure }} as {{ figure }}_group,
         {% endfor -%}
         reporting_kpis._batch_ids
     from reporting_kpis
     inner join group_kpis
         on {% for key in keys -%}
-        reporting_kpis.{{ key }} = group_kpis.{{ key }}{{ ' and ' if not loop.last }}
-        {%- endfor %}
+                reporting_kpis.{{ key }} = group_kpis.{{ key }}{{ ' and ' if not loop.last }}
+    {%- endfor %}
 
 )
 

@@ -108,12 +108,15 @@ upcoming as (
         {{ dbt.datediff('s.scoring_date', 'c.end_date', 'day') }} as days_to_renewal,
         -- onboarding weighs on the first renewal only: days beyond 30, or so far if not live yet
         case
-            when c.contract_type = 'new' then greatest(0, coalesce(
-                case
-                    when c.service_activated_date < s.scoring_date then c.activation_lag_days
-                end,
-                {{ dbt.datediff('c.signed_date', 's.scoring_date', 'day') }}
-            ) - 30)
+            when c.contract_type = 'new'
+                then greatest(0, coalesce(
+                        case
+                            when
+                                c.service_activated_date < s.scoring_date
+                                then c.activation_lag_days
+                        end,
+                        {{ dbt.datediff('c.signed_date', 's.scoring_date', 'day') }}
+                    ) - 30)
             else 0
         end as first_term_lag_over_30,
         -- a lag is only known once the service went live
@@ -220,10 +223,10 @@ api_slopes as (
         -- parallel threads cannot change the float sums in the last bit
         case
             when count(*) >= 4 then 3 * regr_slope(
-                ln(quantity),
-                {{ dbt.datediff("cast('2000-01-01' as date)", 'usage_month', 'month') }}
-                order by usage_month
-            )
+                    ln(quantity),
+                    {{ dbt.datediff("cast('2000-01-01' as date)", 'usage_month', 'month') }}
+                    order by usage_month
+                )
         end as api_usage_slope
     from api_months
     where quantity > 0
@@ -461,7 +464,7 @@ line_list_prices as (
             and r.product_id = k.product_id
             and r.currency = k.currency
             and r.billing_period = k.billing_period
-            and k.valid_from < r.scoring_date
+            and r.scoring_date > k.valid_from
     group by r.tenant_id, r.contract_id, r.scoring_date, r.line_item_id, r.quantity
 
 ),

@@ -98,15 +98,15 @@ with_history as (
 
     select
         lines.*,
-        median(amount) over own_history as usual_amount,
-        median(quantity) over own_history as usual_quantity,
-        median(delay_days) over own_history as usual_delay_days,
+        median(lines.amount) over own_history as usual_amount,
+        median(lines.quantity) over own_history as usual_quantity,
+        median(lines.delay_days) over own_history as usual_delay_days,
         -- issue order as the duplicate rule has it: the first line of a period is the original
         row_number() over (
-            partition by tenant_id, line_item_id, period_start
-            order by invoice_date, invoice_id, invoice_line_id
+            partition by lines.tenant_id, lines.line_item_id, lines.period_start
+            order by lines.invoice_date, lines.invoice_id, lines.invoice_line_id
         ) - 1 as earlier_lines_same_period,
-        median(unit_price) over peers as peer_unit_price,
+        median(lines.unit_price) over peers as peer_unit_price,
         count(*) over peers as peer_lines
     from lines
     window
@@ -254,7 +254,7 @@ terms as (
         case
             when li.is_unvouched and abs(cv.value_from_lines - cv.crm_contract_value) >= 0.01
                 then li.unit_price - (cv.value_from_lines - cv.crm_contract_value)
-                / nullif(li.monthly_units * cv.term_months, 0)
+                    / nullif(li.monthly_units * cv.term_months, 0)
         end as unit_price_matching_contract_value
     from candidates as li
     left join contract_values as cv
@@ -336,7 +336,7 @@ final as (
         terms.previous_unit_price,
         terms.unit_price_matching_contract_value,
         (
-            select max_by(cast(pb.unit_price as double), pb.valid_from)
+            select max_by(cast(pb.unit_price as double), pb.valid_from)  -- noqa: AL03
             from price_book_entries as pb
             where
                 pb.tenant_id = h.tenant_id
@@ -356,9 +356,9 @@ final as (
                         'coalesce(contract.service_activated_date, ' ~ as_of_date() ~ ')',
                         'day',
                     ) }},
-                    {{ dbt.datediff('h.period_start', 'terms.line_start_date', 'day') }},
-                    0
-                )
+                        {{ dbt.datediff('h.period_start', 'terms.line_start_date', 'day') }},
+                        0
+                    )
             else 0
         end as days_before_activation,
         tenant.reporting_currency,

@@ -17,7 +17,8 @@ renamed as (
     select
 
         ---------- keys
-        {{ generate_surrogate_key(['tenant_id', 'rate_month', 'from_currency', 'to_currency']) }} as fx_rate_key,
+        {{ generate_surrogate_key(['tenant_id', 'rate_month', 'from_currency', 'to_currency']) }}
+            as fx_rate_key,
 
         ---------- ids
         tenant_id,

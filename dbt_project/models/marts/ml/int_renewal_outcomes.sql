@@ -85,7 +85,7 @@ ending as (
         on
             decided.tenant_id = contract_months.tenant_id
             and decided.contract_id = contract_months.contract_id
-            and contract_months.month_start < decided.renewal_date
+            and decided.renewal_date > contract_months.month_start
     group by decided.tenant_id, decided.contract_id
 
 ),
@@ -165,7 +165,7 @@ final as (
         ending_units,
         renewal_units,
         outcome,
-        case when outcome in ('churned', 'contracted') then 1 else 0 end as label,
+        case when outcome in ('churned', 'contracted') then 1 else 0 end as label,  -- noqa: RF04
         {{ as_of_date() }} as as_of_date
     from classified
 
