@@ -93,9 +93,21 @@ def source_table_config(rule: FreshnessRule) -> dict:
     }
 
 
+# The shared description of the tenant column, written once in models/_shared_columns.md.
+TENANT_DOC = "{{ doc('tenant_id') }}"
+
+
+def column_description(contract: Contract, field: Field) -> str:
+    """A column's description in the dbt YAML: the contract's words, or the shared ``tenant_id``
+    docs block where the column is the owning tenant (every table but ``tenants`` itself)."""
+    if field.name == TENANT_COLUMN and contract.name != "tenants":
+        return TENANT_DOC
+    return field.description
+
+
 def _table(contract: Contract, rule: FreshnessRule) -> dict:
     columns = [
-        {"name": f.name, "description": f.description, "data_type": f.sql_type.lower()}
+        {"name": f.name, "description": column_description(contract, f), "data_type": f.sql_type.lower()}
         for f in contract.fields
     ] + [
         {"name": name, "description": LINEAGE_DESCRIPTIONS[name], "data_type": ddl.split()[0].lower()}
@@ -196,7 +208,7 @@ def disagreements(
                 f"{name}: freshness differs from models/freshness.yml ({contract.source})"
             )
         columns = {c["name"]: c for c in table.get("columns", [])}
-        expected = {f.name: (f.sql_type.lower(), f.description) for f in contract.fields}
+        expected = {f.name: (f.sql_type.lower(), column_description(contract, f)) for f in contract.fields}
         expected |= {n: (d.split()[0].lower(), LINEAGE_DESCRIPTIONS[n]) for n, d in LINEAGE_COLUMNS.items()}
         for column in sorted(set(columns) - set(expected)):
             problems.append(f"{name}.{column}: column is not in the contract")
@@ -313,7 +325,7 @@ def staging_columns(contract: Contract, contracts: dict[str, Contract]) -> list[
         for f in contract.fields:
             if column_group(contract, f) == group:
                 columns.append({"name": f.name, "group": group, "data_type": f.sql_type.lower(),
-                                "description": f.description, "sql": None})
+                                "description": column_description(contract, f), "sql": None})
     for name, ddl in LINEAGE_COLUMNS.items():
         columns.append({"name": name, "group": "lineage", "data_type": ddl.split()[0].lower(),
                         "description": LINEAGE_DESCRIPTIONS[name], "sql": None})
