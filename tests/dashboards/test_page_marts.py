@@ -8,7 +8,6 @@ the ratio of the summed components (computed here in pandas) when it spans sever
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import partial
@@ -17,7 +16,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from page_viewers import ANALYST, END, EXEC_BOTH, EXEC_EUR, EXEC_USD, PERIOD, START
 
+from dashboards.access import _PLACEHOLDER as PLACEHOLDER
 from dashboards.access import DataAccess, Viewer
 from dashboards.context import Filters
 from dashboards.queries import (
@@ -30,15 +31,8 @@ from dashboards.queries import (
 )
 from dashboards.queries.scope import forget_scopes
 
-START, END = date(2025, 11, 1), date(2026, 10, 1)
-PERIOD = Filters(START, END)
-ANALYST = Viewer("ana", "analyst", None)
-EXEC_USD = Viewer("eve", "executive", frozenset({"TEN-001"}))
-EXEC_EUR = Viewer("eric", "executive", frozenset({"TEN-002"}))
-EXEC_BOTH = Viewer("bo", "executive", frozenset({"TEN-001", "TEN-002"}))
 ENTERPRISE = Filters(START, END, segment="enterprise")
 
-_PLACEHOLDER = re.compile(r"(?<!\w)\{([a-z_][a-z0-9_]*)\}(?!\w)")
 # Read by every page to decide the tenants and the currency, never for a figure.
 SCOPE_MARTS = {"dim_tenant"}
 
@@ -52,7 +46,7 @@ class RecordingAccess(DataAccess):
 
     def query(self, viewer: Viewer, sql: str, params: Mapping[str, Any] | None = None, *,
               tenants: Sequence[str] | None = None) -> pd.DataFrame:
-        self.marts_read.update(_PLACEHOLDER.findall(sql))
+        self.marts_read.update(PLACEHOLDER.findall(sql))
         return super().query(viewer, sql, params, tenants=tenants)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from page_viewers import ANALYST, END, EXEC_BOTH, EXEC_EUR, EXEC_USD, PERIOD, START
 
 from dashboards import cache
 from dashboards.access import DataAccess, Viewer
@@ -38,14 +39,6 @@ from dashboards.queries.scope import (
     MartNotBuilt,
     resolve_scope,
 )
-
-START, END = date(2025, 11, 1), date(2026, 10, 1)
-PERIOD = Filters(START, END)
-ANALYST = Viewer("ana", "analyst", None)
-EXEC_USD = Viewer("eve", "executive", frozenset({"TEN-001"}))
-EXEC_EUR = Viewer("eric", "executive", frozenset({"TEN-002"}))
-# Sees both tenants but is not an all-tenant viewer: no consolidated marts, group currency.
-EXEC_BOTH = Viewer("bo", "executive", frozenset({"TEN-001", "TEN-002"}))
 
 
 @pytest.fixture(scope="module")
